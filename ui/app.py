@@ -1,0 +1,25 @@
+"""liandan's Streamlit app: vote, runs, breed, preset. Start it with ``liandan ui``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run ui/app.py` puts ui/ on sys.path, not the repository; make `import ui...` work both ways.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from ui import page_breed, page_preset, page_runs, page_vote  # noqa: E402
+
+st.set_page_config(page_title="liandan 炼丹", page_icon="🔥", layout="wide")
+
+pages = [
+    st.Page(page_vote.page, title="Vote", url_path="vote", default=True),
+    st.Page(page_runs.page, title="Runs", url_path="runs"),
+    st.Page(page_breed.page, title="Breed", url_path="breed"),
+    st.Page(page_preset.page, title="Preset", url_path="preset"),
+]
+st.navigation(pages).run()
