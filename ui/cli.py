@@ -23,7 +23,8 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "renderer.cli_preset",   # info, scan
     "renderer.cli_render",   # render, sheet
-    "evo.cli_evolve",        # evolve, resume, runs, export, breed, demo
+    "evo.cli_evolve",        # evolve, resume, runs, export, demo
+    "evo.cli_breed",         # breed
     "ui.cli_ui",             # ui
 )
 
