@@ -1,0 +1,108 @@
+"""Renderer speed: frames/s at 128x128 and 256x256 for 20 corpus presets without shaders.
+
+Prints, per size, the median frames/s over presets and the median split of a frame among
+equations (per-frame + per-pixel code), the warp mesh maths (numpy), GL (submit + finish) and
+readback, plus memory/GL-name growth over 200 preset loads in one context.
+Reference (issue 4): projectM 3.1 on this llvmpipe, roughly 250-750 fps at 128², 170-330 at 256².
+
+    .venv/bin/python benchmarks/bench_render.py [--presets 20] [--frames 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from renderer.gl_context import get_context, gl_name_probe  # noqa: E402
+from renderer.pipeline import Renderer  # noqa: E402
+from renderer.preset import load_milk  # noqa: E402
+
+CORPUS = Path("/usr/share/projectM/presets")
+
+
+def pick_presets(n: int):
+    files = sorted(CORPUS.rglob("*.milk"))
+    step = max(1, len(files) // (n * 3))
+    out = []
+    for f in files[::step]:
+        try:
+            p = load_milk(f)
+        except Exception:
+            continue
+        if not p.has_shaders:
+            out.append(p)
+        if len(out) == n:
+            break
+    return out
+
+
+def bench_size(presets, size: int, frames: int, warmup: int = 10):
+    r = Renderer(size, size, fps=60, seed=0)
+    r.profile = True
+    rows = []
+    for p in presets:
+        r.load(p)
+        list(r.render(warmup))
+        r.timings.reset()
+        t0 = time.perf_counter()
+        for _ in r.render(frames):
+            pass
+        wall = time.perf_counter() - t0
+        t = r.timings
+        rows.append(dict(name=p.name, fps=frames / wall, eq=t.equations / frames * 1e3,
+                         mesh=t.mesh / frames * 1e3, gl=t.gl / frames * 1e3,
+                         readback=t.readback / frames * 1e3))
+    r.release()
+    return rows
+
+
+def leak_check(presets, loads: int = 200):
+    ctx = get_context()
+    r = Renderer(128, 128)
+    r.load(presets[0])
+    list(r.render(2))
+    names0 = gl_name_probe(ctx)
+    rss0 = _rss_mb()
+    for i in range(loads):
+        r.load(presets[i % len(presets)])
+        list(r.render(2))
+    names1 = gl_name_probe(ctx)
+    rss1 = _rss_mb()
+    r.release()
+    return {k: names1[k] - names0[k] - 1 for k in names0}, rss1 - rss0
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--presets", type=int, default=20)
+    ap.add_argument("--frames", type=int, default=120)
+    args = ap.parse_args()
+    presets = pick_presets(args.presets)
+    print(f"{len(presets)} presets without shaders, {args.frames} frames each (after 10 warm-up)")
+    for size in (128, 256):
+        rows = bench_size(presets, size, args.frames)
+        med = {k: statistics.median(r[k] for r in rows) for k in ("fps", "eq", "mesh", "gl", "readback")}
+        lo = min(r["fps"] for r in rows)
+        hi = max(r["fps"] for r in rows)
+        print(f"{size}x{size}: median {med['fps']:.0f} fps (min {lo:.0f}, max {hi:.0f}); "
+              f"ms/frame: equations {med['eq']:.2f}, mesh {med['mesh']:.2f}, "
+              f"GL {med['gl']:.2f}, readback {med['readback']:.3f}")
+        slow = sorted(rows, key=lambda r: r["fps"])[:3]
+        print("  slowest: " + "; ".join(f"{r['name'][:40]} {r['fps']:.0f} fps (eq {r['eq']:.1f} ms)"
+                                        for r in slow))
+    created, rss = leak_check(presets)
+    print(f"200 loads in one context: GL names created {created}, RSS growth {rss:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""MilkDrop's motion vectors: a grid of short lines showing where each point's picture came from.
+
+As in MilkDrop 2 / butterchurn / projectM: mv_x by mv_y lines (at most 64 x 48; the fraction of
+mv_x/mv_y stretches the spacing), shifted by mv_dx/mv_dy, each from its grid point (fx, fy)
+towards the warp's source coordinate there, scaled by mv_l and at least ~1.8 px long; colour
+mv_r/g/b/a. The source coordinate is the warp mesh's (u, v) interpolated at (fx, fy) with the
+row looked up from the mesh's bottom (MilkDrop's m_verts order) and v mirrored, which is what
+MilkDrop does; for the usual vertically symmetric motion it is the true source point.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MAX_X, MAX_Y = 64, 48
+
+_VS = """
+#version 330
+in vec2 in_pos;
+void main() { gl_Position = vec4(in_pos, 0.0, 1.0); }
+"""
+
+_FS = """
+#version 330
+uniform vec4 line_color;
+out vec4 color;
+void main() { color = line_color; }
+"""
+
+
+def _num(frame_vars: dict, key: str, default: float) -> float:
+    try:
+        f = float(frame_vars.get(key, default))
+    except (TypeError, ValueError):
+        return default
+    return f if math.isfinite(f) else default
+
+
+def grid_axis(count_f: float, shift: float, limit: int) -> np.ndarray:
+    """Positions in [0, 1] of one axis of the vector grid (MilkDrop's spacing rule)."""
+    n = int(count_f)
+    frac = count_f - n
+    if n > limit:
+        n, frac = limit, 0.0
+    frac = min(1.0, max(0.0, frac))
+    pos = (np.arange(n, dtype=np.float64) + 0.25) / (n + frac + 0.25 - 1.0) + shift
+    return pos[(pos > 0.0001) & (pos < 0.9999)]
+
+
+def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
+                 width: int, height: int) -> np.ndarray:
+    """(n, 2, 2) line endpoints in MilkDrop coordinates (x right, y down, [0, 1])."""
+    nx = _num(frame_vars, "mv_x", 12.0)
+    ny = _num(frame_vars, "mv_y", 9.0)
+    if nx < 1 or ny < 1:
+        return np.zeros((0, 2, 2))
+    fx = grid_axis(min(nx, 1e6), _num(frame_vars, "mv_dx", 0.0), MAX_X)
+    fy = grid_axis(min(ny, 1e6), -_num(frame_vars, "mv_dy", 0.0), MAX_Y)
+    if fx.size == 0 or fy.size == 0:
+        return np.zeros((0, 2, 2))
+    FX, FY = np.meshgrid(fx, fy)
+    FX, FY = FX.ravel(), FY.ravel()
+    grid = uv_md.reshape(meshy + 1, meshx + 1, 2).astype(np.float64)
+    gx, gy = FX * meshx, FY * meshy
+    x0 = np.clip(np.floor(gx).astype(int), 0, meshx - 1)
+    y0 = np.clip(np.floor(gy).astype(int), 0, meshy - 1)
+    tx, ty = (gx - x0)[:, None], (gy - y0)[:, None]
+    src = (grid[y0, x0] * (1 - tx) * (1 - ty) + grid[y0, x0 + 1] * tx * (1 - ty)
+           + grid[y0 + 1, x0] * (1 - tx) * ty + grid[y0 + 1, x0 + 1] * tx * ty)
+    sx, sy = src[:, 0], 1.0 - src[:, 1]
+    length = _num(frame_vars, "mv_l", 0.9)
+    dx, dy = (sx - FX) * length, (sy - FY) * length
+    dist = np.hypot(dx, dy)
+    # projectM's rule: a bit more than one pixel, or 1-px lines vanish in the rasteriser
+    min_len = math.hypot(1.25 / width, 1.25 / height)
+    short = dist < min_len
+    tiny = dist <= 1e-6  # float32 noise of a still mesh: no direction to show
+    scale = np.where(short & ~tiny, min_len / np.where(tiny, 1.0, dist), 1.0)
+    dx, dy = dx * scale, dy * scale
+    dx[tiny], dy[tiny] = min_len, min_len
+    lines = np.empty((FX.size, 2, 2))
+    lines[:, 0, 0], lines[:, 0, 1] = FX, FY
+    lines[:, 1, 0], lines[:, 1, 1] = FX + dx, FY + dy
+    return lines
+
+
+class MotionVectors:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.program = ctx.program(vertex_shader=_VS, fragment_shader=_FS)
+        self.buffer = ctx.buffer(reserve=MAX_X * MAX_Y * 2 * 2 * 4)
+        self.vao = ctx.vertex_array(self.program, [(self.buffer, "2f", "in_pos")])
+
+    def draw(self, state, uv_md: np.ndarray | None, meshx: int, meshy: int) -> None:
+        fv = state.vars
+        a = _num(fv, "mv_a", 0.0)
+        if a <= 0.001 or uv_md is None:
+            return
+        lines = motion_lines(fv, uv_md, meshx, meshy, state.width, state.height)
+        if len(lines) == 0:
+            return
+        clip = np.empty((len(lines) * 2, 2), "f4")
+        pts = lines.reshape(-1, 2)
+        clip[:, 0] = pts[:, 0] * 2.0 - 1.0
+        clip[:, 1] = 1.0 - pts[:, 1] * 2.0
+        self.buffer.write(clip)
+        self.program["line_color"].value = (_num(fv, "mv_r", 1.0), _num(fv, "mv_g", 1.0),
+                                            _num(fv, "mv_b", 1.0), a)
+        ctx = self.ctx
+        ctx.enable(ctx.BLEND)
+        ctx.blend_func = ctx.SRC_ALPHA, ctx.ONE_MINUS_SRC_ALPHA
+        ctx.blend_equation = ctx.FUNC_ADD
+        ctx.line_width = 1.0
+        self.vao.render(ctx.LINES, vertices=len(clip))
+
+    def release(self) -> None:
+        for obj in (self.vao, self.buffer, self.program):
+            obj.release()
