@@ -1,0 +1,88 @@
+"""Hostile code finishes quickly with a result or an EELError, and reaches no Python name."""
+import re
+import time
+
+import numpy as np
+import pytest
+
+from renderer.eel import EELError, VM, Runtime, compile_block
+
+
+def _compile_or_error(code):
+    try:
+        return compile_block(code, "per_frame")
+    except EELError as e:
+        assert e.section == "per_frame" and e.message
+        return None
+
+
+@pytest.mark.parametrize("code", [
+    "__import__('os').system('echo hi')", "x = __import__;", "os = 1; x = os.system;",
+    "x = __builtins__; y = __class__ + 1;", "eval = 3; exec = 4; open = 5; x = eval + exec + open;",
+    "x = v_x + _div + _abs + R + V + M + G;", "x = ().__class__", "x = 'a'", "x = \"\"\"", "x = 1\nimport os",
+    "x = [1]", "x = lambda: 1", "x = 1 if 1 else 2",
+])
+def test_injection_attempts_are_just_variables_or_errors(code):
+    block = _compile_or_error(code)
+    if block is not None:
+        vm = VM(Runtime())
+        block.run(vm)
+        assert all(isinstance(v, float) for v in vm.vars.values())
+        assert all(name.isidentifier() for name in vm.vars)
+        assert not re.search(r"(?<![A-Za-z0-9_'])__import__", block.scalar_source)
+
+
+def test_names_are_mangled_in_generated_code():
+    block = compile_block("__import__ = 1; _div = 2; V = 3;", "per_frame")
+    vm = VM(Runtime())
+    block.run(vm)
+    assert vm.vars == {"__import__": 1.0, "_div": 2.0, "v": 3.0}
+    assert "v___import__" in block.scalar_source
+
+
+@pytest.mark.parametrize("code", [
+    "x = " + "(" * 10000 + "1" + ")" * 10000 + ";",
+    "x = " + "sin(" * 10000 + "1" + ")" * 10000 + ";",
+    "x = " + "-" * 10000 + "1;",
+    "x = " + "!" * 10000 + "1;",
+    "x = " + " + ".join(["a"] * 10000) + ";",
+    "x = " + "if(a, " * 5000 + "1" + ", 2)" * 5000 + ";",
+    "x = " + "a = " * 10000 + "1;",
+])
+def test_deep_nesting_gives_result_or_eelerror(code):
+    t = time.time()
+    block = _compile_or_error(code)
+    if block is not None:
+        block.run(VM(Runtime()))
+        block.run_many(VM(Runtime()), {"a": np.arange(3.0)}, 3, ["x"])
+    assert time.time() - t < 20
+
+
+@pytest.mark.parametrize("code", [
+    "while(1);", "loop(1e300, x += 1);", "loop(1e6, loop(1e6, x += 1));",
+    "while(while(1));", "loop(1e9, while(1));",
+])
+def test_infinite_loops_are_bounded(code):
+    t = time.time()
+    vm = VM(Runtime())
+    compile_block(code, "per_frame").run(vm)
+    assert time.time() - t < 30
+
+
+def test_huge_and_odd_megabuf_indices():
+    vm = VM(Runtime())
+    compile_block("megabuf(1e300) = 1; gmegabuf(-1e300) = 2; megabuf(asin(3)) = 3; a = megabuf(1e300);"
+                  "b = gmegabuf(8388607.5) = 4; c = gmegabuf(8388607);", "per_frame").run(vm)
+    assert vm.vars["a"] == 0.0 and vm.vars["c"] == 4.0
+    assert sum(len(v.megabuf.blocks) for v in [vm]) == 0
+
+
+def test_non_finite_arithmetic_never_raises():
+    vm = VM(Runtime())
+    compile_block("a = 1e308 * 10; b = a - a; c = sin(a); d = int(b); e = a % 3; f = b & 1;"
+                  "g = pow(a, 2); h = exp(1e5); i = log(-a); j = sqrt(b); k = rand(a); l = rand(b);"
+                  "m = asin(3); n = min(b, 1); o = sigmoid(-1e308, 10); p = floor(a); q = 1e999;",
+                  "per_frame").run(vm)
+    v = vm.vars
+    assert v["a"] == float("inf") and v["e"] == 0.0 and v["f"] == 0.0 and v["g"] == 0.0
+    assert v["k"] == 0.0 and v["l"] == 0.0 and v["o"] == 0.0
