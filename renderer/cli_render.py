@@ -1,0 +1,157 @@
+"""``liandan render`` (one preset -> PNG folder / WebP / GIF / MP4) and ``liandan sheet`` (many -> one PNG).
+
+``render`` runs in this process: one preset, one renderer, frames streamed to the writer.
+``sheet`` goes through renderer.sweep's worker processes, because a folder of thousands of
+presets from the internet will contain some that crash or hang, and a contact sheet should still
+come out (those tiles say "error").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+EXIT_BAD_INPUT = 1
+EXIT_FAILED = 2
+
+
+def parse_wh(text: str, what: str = "--size") -> tuple[int, int]:
+    """'256x128' -> (256, 128); a clear error otherwise."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise typer.BadParameter(f"{what} must look like WIDTHxHEIGHT (e.g. 256x256), got {text!r}") from None
+    if not (1 <= w <= 8192 and 1 <= h <= 8192):
+        raise typer.BadParameter(f"{what} {text!r}: each side must be between 1 and 8192")
+    return w, h
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=True)
+
+
+def collect_presets(inputs: list[Path]) -> list[Path]:
+    """Files as given, folders searched recursively for *.milk (any case), each sorted by path."""
+    out: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found = [Path(root) / f for root, _, files in os.walk(item) for f in files
+                     if f.lower().endswith(".milk")]
+            out.extend(sorted(found))
+        else:
+            out.append(item)
+    return out
+
+
+def render(
+    preset: Path = typer.Argument(..., help="The .milk preset to render."),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="A folder (frame_00001.png ...), or a .webp, .gif or .mp4 file."),
+    audio: Optional[Path] = typer.Option(None, "--audio", help="Music (WAV/FLAC/OGG); default: synthetic music."),
+    frames: int = typer.Option(180, "--frames", min=1, help="Number of frames."),
+    size: str = typer.Option("256x256", "--size", help="Frame size WIDTHxHEIGHT."),
+    fps: float = typer.Option(60.0, "--fps", min=1.0, help="Frames per second (time step and video rate)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for rand() and the default music."),
+    mesh: str = typer.Option("48x36", "--mesh", help="Warp mesh cells WIDTHxHEIGHT."),
+) -> None:
+    """Render one preset to frames, an animated image or a video."""
+    from renderer.offline import OutputError, output_kind, write_frames
+    from renderer.preset import PresetError, load_milk
+
+    err = Console(stderr=True, soft_wrap=True)  # paths stay whole, copyable
+    w, h = parse_wh(size)
+    mw, mh = parse_wh(mesh, "--mesh")
+    try:
+        output_kind(output)
+        p = load_milk(preset)
+    except (PresetError, OutputError, OSError) as exc:
+        err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    track = None
+    if audio is not None:
+        from renderer.audio import AudioError, load_audio
+
+        try:
+            track = load_audio(audio)
+        except (AudioError, OSError) as exc:
+            err.print(f"[red]error[/] {escape(str(exc))}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    from renderer.pipeline import Renderer
+
+    with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed) as r:
+        report = r.load(p)
+        for e in report.errors:
+            err.print(f"[yellow]warning[/] {escape(str(preset))}: {escape(str(e))} (that block renders empty)")
+        with _progress(err) as bar:
+            task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
+            try:
+                result = write_frames(r.render(frames, track), output, fps=fps,
+                                      on_frame=lambda k: bar.update(task, completed=k))
+            except OutputError as exc:
+                err.print(f"[red]error[/] {escape(str(exc))}")
+                raise typer.Exit(EXIT_FAILED) from None
+    what = "frames in" if result.kind == "folder" else "frames to"
+    err.print(f"[green]wrote[/] {result.frames} {what} {escape(str(result.path))}")
+
+
+def sheet(
+    inputs: List[Path] = typer.Argument(..., help="Preset files and/or folders (searched recursively)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The sheet image (.png, .jpg or .webp)."),
+    frame: int = typer.Option(60, "--frame", min=1, help="Which frame of each preset to show."),
+    size: str = typer.Option("128x128", "--size", help="Tile (render) size WIDTHxHEIGHT."),
+    columns: Optional[int] = typer.Option(None, "--columns", min=1, help="Tiles per row (default: square-ish)."),
+    audio: Optional[Path] = typer.Option(None, "--audio", help="Music (WAV/FLAC/OGG); default: synthetic music."),
+    seed: int = typer.Option(0, "--seed", help="Seed for rand() and the default music."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Render processes."),
+    timeout: float = typer.Option(60.0, "--timeout", min=1.0, help="Seconds allowed per preset."),
+) -> None:
+    """A contact sheet: one frame of each preset in a grid, names below."""
+    from renderer.contact_sheet import Tile, save_contact_sheet
+    from renderer.sweep import render_sweep
+
+    err = Console(stderr=True, soft_wrap=True)  # paths stay whole, copyable
+    w, h = parse_wh(size)
+    missing = [p for p in inputs if not p.exists()]
+    if missing:
+        err.print(f"[red]error[/] {escape(str(missing[0]))}: no such file or folder")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        err.print(f"[red]error[/] {escape(str(output))}: the sheet is written as .png, .jpg or .webp")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if audio is not None and not audio.exists():
+        err.print(f"[red]error[/] {escape(str(audio))}: no such file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    files = collect_presets(inputs)
+    if not files:
+        err.print("[red]error[/] no .milk presets found")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    tiles, failed = [], []
+    with _progress(err) as bar:
+        task = bar.add_task("rendering", total=len(files))
+        for res in render_sweep(files, frames=frame, size=(w, h), workers=workers, seed=seed, timeout_s=timeout,
+                                keep_frame=frame, audio=None if audio is None else str(audio)):
+            name = Path(res["file"]).stem
+            if res["status"] == "rendered" and res.get("image") is not None:
+                tiles.append(Tile(name, res["image"]))
+            else:
+                tiles.append(Tile(name, None, "error"))
+                failed.append(res)
+            bar.advance(task)
+    save_contact_sheet(tiles, output, columns=columns, tile_size=(w, h))
+    for res in failed:
+        err.print(f"[red]error[/] {escape(res['file'])}: {escape(str(res['error']))}")
+    err.print(f"[green]wrote[/] {escape(str(output))}: {len(tiles) - len(failed)} presets"
+              + (f", {len(failed)} failed" if failed else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render)
+    app.command("sheet")(sheet)

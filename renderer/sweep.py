@@ -1,0 +1,292 @@
+"""Render many presets in worker processes so that one crash, hang or leak cannot stop the sweep.
+
+Why processes, and why this shape:
+- A preset can crash the GL driver or the process (a shader llvmpipe chokes on, memory blow-up),
+  or run for ever; a thread cannot be killed, a process can. A worker that dies or overruns its
+  per-file timeout is killed, its file reported as an error, and a fresh worker takes its place.
+- Workers are started with ``spawn``: a child forked after the parent touched GL hangs on llvmpipe
+  (LIMITS.md). Each worker creates its own EGL context and one Renderer reused for every file,
+  since building a renderer and JIT-ing its shaders costs more than rendering 30 small frames.
+- Results come back in the order of the input paths (buffered), so reports and contact sheets
+  are stable whatever the scheduling; progress is the caller's business (it consumes the iterator).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing import connection as mp_connection
+from multiprocessing import get_context
+
+import numpy as np
+
+BLACK_LEVEL = 12
+"""A pixel whose brightest channel is at most this counts as black."""
+BLACK_FRACTION = 0.005
+"""A frame with fewer than this fraction of non-black pixels is black."""
+FROZEN_DIFF = 1
+"""Consecutive frames whose pixels all differ by at most this are the same picture."""
+STARTUP_TIMEOUT_S = 120.0
+MAX_START_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    frames: int = 30
+    size: tuple[int, int] = (64, 64)
+    seed: int = 0
+    fps: float = 60.0
+    mesh: tuple[int, int] = (48, 36)
+    keep_frame: int | None = None  # 1-based frame returned as result["image"] (contact sheets)
+    audio: str | None = None  # audio file; None = the renderer's default synthetic music
+
+
+def error_result(path: str, message: str) -> dict:
+    return {"file": path, "status": "error", "error": message, "black": False, "frozen": False,
+            "shader_errors": [], "code_errors": [], "frames": 0, "seconds": 0.0}
+
+
+SHADER_STAGES = ("warp", "comp", "shader")
+
+
+def split_load_errors(errors: list) -> tuple[list[dict], list[dict]]:
+    """Renderer.load's messages as ``{"stage", "reason"}``: (shader errors, EEL code errors).
+
+    The messages start with their section ("per_frame line 3 col 9: ...", "warp: ..."), which
+    becomes the stage; warp/comp shader sections are shader errors, the rest code errors.
+    """
+    shader, code = [], []
+    for e in errors:
+        text = str(e).strip()
+        first, _, rest = text.partition(" ")
+        stage = first.rstrip(":") or "?"
+        rec = {"stage": stage, "reason": rest.lstrip(": ").strip() or text}
+        (shader if stage.lower().startswith(SHADER_STAGES) else code).append(rec)
+    return shader, code
+
+
+class MotionWatch:
+    """Decides ``black`` and ``frozen`` from the second half of a render, one frame at a time.
+
+    The first half is ignored because every preset starts from a black picture and many take a
+    few frames to build up; a preset is black/frozen if it *stays* so.
+    """
+
+    def __init__(self, n_frames: int):
+        self.start = n_frames // 2 + 1 if n_frames >= 4 else 1
+        self.black = True
+        self.frozen = True
+        self.seen = 0
+        self._prev: np.ndarray | None = None
+
+    def add(self, k: int, frame: np.ndarray) -> None:
+        if k < self.start:
+            return
+        self.seen += 1
+        if self.black:
+            bright = np.count_nonzero(frame.max(axis=2) > BLACK_LEVEL)
+            self.black = bool(bright < BLACK_FRACTION * frame.shape[0] * frame.shape[1])
+        if self._prev is not None and self.frozen:
+            diff = np.abs(frame.astype(np.int16) - self._prev.astype(np.int16))
+            self.frozen = int(diff.max()) <= FROZEN_DIFF
+        self._prev = frame
+
+    def result(self) -> tuple[bool, bool]:
+        return bool(self.black and self.seen > 0), bool(self.frozen and self.seen > 1)
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _renderer(cache: dict, config: SweepConfig):
+    if "renderer" not in cache:
+        from renderer.pipeline import Renderer
+
+        w, h = config.size
+        cache["renderer"] = Renderer(width=w, height=h, mesh=config.mesh, fps=config.fps, seed=config.seed)
+    return cache["renderer"]
+
+
+def _audio(cache: dict, config: SweepConfig):
+    if config.audio is None:
+        return None
+    if "audio" not in cache:
+        from renderer.audio import AudioAnalyzer, load_audio
+
+        cache["audio"] = AudioAnalyzer(load_audio(config.audio), fps=config.fps)
+    return cache["audio"]
+
+
+def render_file(path: str, config: SweepConfig, cache: dict) -> dict:
+    """Render one preset (the default job). Errors inside become an error result, never raise."""
+    from renderer.preset import load_milk
+
+    try:
+        preset = load_milk(path)
+    except (OSError, ValueError) as exc:
+        return error_result(path, str(exc))
+    r = _renderer(cache, config)
+    try:
+        report = r.load(preset)
+        watch = MotionWatch(config.frames)
+        image = None
+        n = 0
+        for n, frame in enumerate(r.render(config.frames, _audio(cache, config)), 1):
+            watch.add(n, frame)
+            if n == config.keep_frame:
+                image = frame.copy()
+    except Exception as exc:  # the renderer may be left half-way: build a fresh one next time
+        cache.pop("renderer").release()
+        return error_result(path, f"{type(exc).__name__}: {exc}")
+    black, frozen = watch.result()
+    shader_errors, code_errors = split_load_errors(report.errors)
+    out = {"file": path, "status": "rendered", "error": None, "black": black, "frozen": frozen,
+           "shader_errors": shader_errors, "code_errors": code_errors, "frames": n}
+    if config.keep_frame is not None:
+        out["image"] = image
+    return out
+
+
+def _worker_main(conn, config: SweepConfig, job: Callable | None) -> None:
+    os.environ.setdefault("LP_NUM_THREADS", "0")
+    cache: dict = {}
+    try:
+        if job is None:
+            job = render_file
+            try:
+                _renderer(cache, config)
+            except Exception as exc:
+                conn.send(("fatal", f"cannot start a renderer: {type(exc).__name__}: {exc}"))
+                return
+        conn.send(("ready", os.getpid()))
+        while True:
+            msg = conn.recv()
+            if msg is None:
+                break
+            idx, path = msg
+            t0 = time.perf_counter()
+            try:
+                result = job(path, config, cache)
+            except Exception as exc:
+                result = error_result(path, f"{type(exc).__name__}: {exc}")
+            result["seconds"] = time.perf_counter() - t0
+            conn.send(("result", idx, result))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    finally:
+        r = cache.get("renderer")
+        if r is not None:
+            r.release()
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+class _Worker:
+    def __init__(self, mp, config: SweepConfig, job):
+        self.conn, child = mp.Pipe()
+        self.proc = mp.Process(target=_worker_main, args=(child, config, job), daemon=True)
+        self.proc.start()
+        child.close()
+        self.ready = False
+        self.task: tuple[int, str] | None = None
+        self.deadline: float | None = time.monotonic() + STARTUP_TIMEOUT_S
+
+    def assign(self, task: tuple[int, str], timeout_s: float) -> None:
+        self.task = task
+        self.deadline = time.monotonic() + timeout_s
+        self.conn.send(task)
+
+    def kill(self) -> int | None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(2)
+            if self.proc.is_alive():
+                self.proc.kill()
+        self.proc.join(2)
+        self.conn.close()
+        return self.proc.exitcode
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(5)
+        self.kill()
+
+
+def render_sweep(paths: Iterable, frames: int = 30, size: tuple[int, int] = (64, 64), workers: int = 2,
+                 seed: int = 0, timeout_s: float = 60, *, fps: float = 60.0, mesh: tuple[int, int] = (48, 36),
+                 keep_frame: int | None = None, audio: str | None = None,
+                 job: Callable | None = None) -> Iterator[dict]:
+    """Yield one result dict per path, in the order given.
+
+    Each dict: ``file``, ``status`` ('rendered' | 'error'), ``error`` (message or None), ``black``,
+    ``frozen``, ``shader_errors`` and ``code_errors`` (lists of ``{"stage", "reason"}``: what
+    Renderer.load could not compile; the preset still renders with those parts empty),
+    ``frames``, ``seconds`` and, with ``keep_frame``, ``image``.
+    ``job(path, config, cache)`` replaces the default per-file work (a picklable top-level
+    function; tests use it to simulate crashes and hangs).
+    """
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        return
+    if frames < 1:
+        raise ValueError(f"frames must be at least 1, got {frames}")
+    config = SweepConfig(frames=int(frames), size=(int(size[0]), int(size[1])), seed=int(seed), fps=float(fps),
+                         mesh=(int(mesh[0]), int(mesh[1])), keep_frame=keep_frame, audio=audio)
+    mp = get_context("spawn")
+    pending = deque(enumerate(paths))
+    done: dict[int, dict] = {}
+    next_out = 0
+    start_failures = 0
+    pool = [_Worker(mp, config, job) for _ in range(max(1, min(int(workers), len(paths))))]
+
+    def replace(w: _Worker, reason: str) -> None:
+        nonlocal start_failures
+        code = w.kill()
+        if w.task is not None:
+            idx, path = w.task
+            done[idx] = error_result(path, f"{reason} (worker exit code {code})" if "crash" in reason else reason)
+        elif not w.ready:
+            start_failures += 1
+            if start_failures >= MAX_START_FAILURES:
+                raise RuntimeError(f"sweep workers cannot start ({reason}, exit code {code})")
+        pool[pool.index(w)] = _Worker(mp, config, job)
+
+    try:
+        while next_out < len(paths):
+            for w in pool:
+                if w.ready and w.task is None and pending:
+                    w.assign(pending.popleft(), timeout_s)
+            deadlines = [w.deadline for w in pool if w.deadline is not None]
+            wait_s = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            for conn in mp_connection.wait([w.conn for w in pool], timeout=wait_s):
+                w = next(x for x in pool if x.conn is conn)
+                try:
+                    msg = conn.recv()
+                except (EOFError, OSError):
+                    replace(w, "worker crashed")
+                    continue
+                if msg[0] == "ready":
+                    w.ready, w.deadline = True, None
+                elif msg[0] == "fatal":
+                    raise RuntimeError(f"sweep worker: {msg[1]}")
+                else:
+                    _, idx, result = msg
+                    done[idx] = result
+                    w.task, w.deadline = None, None
+            now = time.monotonic()
+            for w in list(pool):
+                if w.deadline is not None and now >= w.deadline:
+                    replace(w, f"timed out after {timeout_s:g} s" if w.task else "worker start timed out")
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+    finally:
+        for w in pool:
+            w.stop()
