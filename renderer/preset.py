@@ -1,38 +1,36 @@
 """The MilkDrop preset model and the ``.milk`` reader and writer.
 
-The reader follows what MilkDrop 2 itself does with the 4,188 real files of projectm-data (see the
-census): Latin-1, CR stripped, the first occurrence of a key wins, a key also ends at a space,
-code blocks run from line 1 up to the first missing number, numbers are read like ``sscanf("%f")``
-(``3.000000.500000`` is 3, a bare ``-`` keeps the default). Code is stored raw, comments and all,
-so that writing a preset back changes nothing a person wrote; :func:`code_text` applies MilkDrop's
-comment and line-joining rules for the compilers.
+A preset means whatever MilkDrop 2 makes of the file, so the reader does what its reader
+(``state.cpp``: ``_GetLineByName``, ``GetFastInt/Float``, ``ReadCode``) does: Latin-1, lines end at
+CR or LF; a key runs to the first ``=`` or space and the value is the rest of the line; keys are
+case-sensitive; a repeated key resolves as MilkDrop's lookup does (the first occurrence, unless a
+later one directly follows the key read before it); integers read like ``%d`` and floats like
+``%f`` (``3.000000.500000`` is 3, a bare ``-`` keeps the default); a code block is lines ``1..n`` up
+to the first missing number. Code is stored raw, comments and all, so writing a preset back changes
+nothing a person wrote; :func:`code_text` applies MilkDrop's comment and line-joining rules. The
+model remembers which keys the file set, so :func:`dump_milk` writes those plus what changed.
 
-The model remembers which keys the file set, so :func:`dump_milk` writes those plus whatever
-differs from MilkDrop's defaults, not 300 lines of defaults.
+A corpus scan reads thousands of files, so each distinct key is classified once (memoised) and a
+line costs two ``str.partition`` calls and a few dict lookups.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from renderer.params import (
-    HEADER_KEYS,
-    N_SHAPES,
-    N_WAVES,
-    SCHEMA,
-    SHAPE_SCHEMA,
-    WAVE_SCHEMA,
-)
+from renderer.params import N_SHAPES, N_WAVES, SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, ParamSpec, keyed_lines, md2_lookup
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 class PresetError(ValueError):
-    """A preset that cannot be read; ``str()`` names the file and line."""
+    """A preset that cannot be read or written; ``str()`` names the file and line."""
 
     def __init__(self, message: str, source: str | None = None, line: int | None = None):
         self.message = message
@@ -42,6 +40,20 @@ class PresetError(ValueError):
         if line is not None:
             where = f"{where}:{line}"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):
+        return (PresetError, (self.message, self.source, self.line))
+
+
+@dataclass(frozen=True)
+class PresetWarning:
+    """Something MilkDrop silently tolerates but a preset author would want to hear about."""
+
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line is not None else self.message
 
 
 @dataclass
@@ -69,9 +81,16 @@ class ShapeCode:
         return bool(self.params.get("enabled", 0))
 
 
+def _base_defaults() -> dict[str, float | int]:
+    # A file without mv_a gets ``bMotionVectorsOn ? 1 : 0`` (state.cpp), so an empty preset has 0.
+    params = _defaults(SCHEMA)
+    params["mv_a"] = 0.0
+    return params
+
+
 @dataclass
 class Preset:
-    params: dict[str, float | int] = field(default_factory=lambda: _defaults(SCHEMA))
+    params: dict[str, float | int] = field(default_factory=_base_defaults)
     waves: list[WaveCode] = field(default_factory=lambda: [WaveCode(k) for k in range(N_WAVES)])
     shapes: list[ShapeCode] = field(default_factory=lambda: [ShapeCode(k) for k in range(N_SHAPES)])
     init_code: list[str] = field(default_factory=list)
@@ -87,7 +106,7 @@ class Preset:
     set_keys: set[str] = field(default_factory=set)
     source: str | None = field(default=None, compare=False)
     line_of: dict[str, int] = field(default_factory=dict, compare=False)
-    warnings: list[str] = field(default_factory=list, compare=False)
+    warnings: list[PresetWarning] = field(default_factory=list, compare=False)
 
     @property
     def name(self) -> str:
@@ -99,8 +118,23 @@ class Preset:
     def has_shaders(self) -> bool:
         return bool(self.warp_shader.strip() or self.comp_shader.strip())
 
+    def shader_versions(self) -> tuple[int, int]:
+        """(warp, comp) pixel-shader versions as MilkDrop 2 derives them from the header.
+
+        0 means the fixed-function path: files older than version 200 never run shader text.
+        """
+        version = 100 if self.version is None else self.version
+        if version < 200:
+            return 0, 0
+        if version == 200:
+            ps = 2 if self.ps_version is None else self.ps_version
+            return ps, ps
+        warp = 2 if self.ps_version_warp is None else self.ps_version_warp
+        comp = 2 if self.ps_version_comp is None else self.ps_version_comp
+        return warp, comp
+
     def code_sections(self) -> dict[str, list[str]]:
-        """Every code block by the section name the compilers and error messages use."""
+        """Every EEL code block by the section name the compilers and error messages use."""
         out = {
             "per_frame_init": self.init_code,
             "per_frame": self.per_frame_code,
@@ -115,32 +149,73 @@ class Preset:
             out[f"shape{s.index}_per_frame"] = s.per_frame
         return out
 
+    def section_key(self, section: str, line: int) -> str:
+        """The file key of line ``line`` (1-based) of a code section: ('wave2_per_point', 3) ->
+        'wave_2_per_point3', so an error can point at the file's own line via :attr:`line_of`."""
+        return _SECTION_PREFIX[section] + str(line)
 
-def _defaults(schema) -> dict[str, float | int]:
-    return {k: spec.default for k, spec in schema.items()}
+
+def _defaults(schema: dict[str, ParamSpec]) -> dict[str, float | int]:
+    cached = _DEFAULTS.get(id(schema))
+    if cached is None:
+        cached = _DEFAULTS[id(schema)] = {k: spec.default for k, spec in schema.items()}
+    return cached.copy()
+
+
+_DEFAULTS: dict[int, dict[str, float | int]] = {}
 
 
 # ---------------------------------------------------------------- numbers
 
-_FLOAT_PREFIX = re.compile(r"[ \t]*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_FLOAT_PREFIX = re.compile(r"[ \t\v\f]*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_INT_PREFIX = re.compile(r"[ \t\v\f]*([+-]?)(\d+)")
+_CACHE_MAX = 100_000  # memo sizes: hostile input must not grow them without bound
+_CACHEABLE = 64  # only short texts are memoised (real keys and numbers are)
+_float_cache: dict[str, float | None] = {}
+_int_cache: dict[str, int | None] = {}
 
 
 def scan_float(text: str) -> float | None:
-    """``sscanf("%f")``: the longest numeric prefix, or None when there is none."""
-    m = _FLOAT_PREFIX.match(text)
-    if not m:
-        return None
+    """``sscanf("%f")``: the longest numeric prefix, or None when there is none (or it overflows)."""
     try:
+        return _float_cache[text]
+    except KeyError:
+        pass
+    m = _FLOAT_PREFIX.match(text)
+    value = None
+    if m:
         value = float(m.group(1))
-    except ValueError:  # pragma: no cover - the regex only admits valid literals
-        return None
-    return value if math.isfinite(value) else None
+        if not math.isfinite(value):
+            value = None
+    if len(text) <= _CACHEABLE and len(_float_cache) < _CACHE_MAX:
+        _float_cache[text] = value
+    return value
+
+
+def scan_int(text: str) -> int | None:
+    """``sscanf("%d")``: leading digits only (``0.5`` is 0, ``.5`` is nothing), clamped to int32."""
+    try:
+        return _int_cache[text]
+    except KeyError:
+        pass
+    m = _INT_PREFIX.match(text)
+    value = None
+    if m:
+        digits = m.group(2).lstrip("0") or "0"
+        # more than 10 digits overflows int32 anyway, and stays clear of Python's int() digit limit
+        value = INT_MAX + 1 if len(digits) > 10 else int(digits)
+        if m.group(1) == "-":
+            value = -value
+        value = min(max(value, INT_MIN), INT_MAX)
+    if len(text) <= _CACHEABLE and len(_int_cache) < _CACHE_MAX:
+        _int_cache[text] = value
+    return value
 
 
 def format_number(value: float | int) -> str:
     """Shortest text that reads back to the same value (``repr`` of a float, plain ints)."""
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (bool, int)):
+        return str(int(value))
     value = float(value)
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -158,7 +233,8 @@ def strip_comment(line: str) -> str:
 
 
 def code_text(lines: list[str]) -> tuple[str, list[int]]:
-    """MilkDrop 2's view of a code block: comments cut per line, lines joined with no separator.
+    """MilkDrop 2's view of a code block: one leading backtick dropped (``ReadCode``), ``//`` and
+    ``\\\\`` comments cut per line, lines joined with no separator.
 
     Returns the text and, for each line i (0-based), the offset in the text where line i+1 begins,
     so that a compiler can turn an offset back into the preset's line number.
@@ -168,6 +244,8 @@ def code_text(lines: list[str]) -> tuple[str, list[int]]:
     pos = 0
     for line in lines:
         offsets.append(pos)
+        if line.startswith("`"):
+            line = line[1:]
         piece = strip_comment(line)
         parts.append(piece)
         pos += len(piece)
@@ -176,59 +254,87 @@ def code_text(lines: list[str]) -> tuple[str, list[int]]:
 
 def line_of_offset(offsets: list[int], offset: int) -> int:
     """1-based block line for a character offset of :func:`code_text`'s text."""
-    line = 1
-    for i, start in enumerate(offsets):
-        if start <= offset:
-            line = i + 1
-        else:
-            break
-    return line
+    return max(bisect.bisect_right(offsets, offset), 1)
+
+
+# ---------------------------------------------------------------- key classification
+
+# What a key means, decided once per distinct key and memoised: real files repeat the same few
+# hundred keys, so the regexes below run about once per key per process, not once per line.
+_BASE, _WAVE_P, _SHAPE_P, _CODE, _HEADER = range(5)
+_HEADER_ATTR = {
+    "MILKDROP_PRESET_VERSION": "version",
+    "PSVERSION": "ps_version",
+    "PSVERSION_WARP": "ps_version_warp",
+    "PSVERSION_COMP": "ps_version_comp",
+}
+_NUM = r"([1-9][0-9]{0,8})"  # MilkDrop builds names with "%d": no sign, no leading zero, never 0
+_IDX = r"(0|[1-9][0-9]{0,8})"
+_CODE_KEY = re.compile(
+    rf"(?:(per_frame_init_|per_frame_|per_pixel_|warp_|comp_)"
+    rf"|wave_{_IDX}_(init|per_frame|per_point)|shape_{_IDX}_(init|per_frame)){_NUM}\Z"
+)
+_PLAIN_SECTION = {
+    "per_frame_init_": "per_frame_init",
+    "per_frame_": "per_frame",
+    "per_pixel_": "per_pixel",
+    "warp_": "warp",
+    "comp_": "comp",
+}
+_SUB_PARAM = re.compile(rf"(wavecode|shapecode)_{_IDX}_(.+)\Z", re.S)
+_SECTION_PREFIX = {v: k for k, v in _PLAIN_SECTION.items()}
+_SECTION_PREFIX.update({f"wave{k}_{p}": f"wave_{k}_{p}" for k in range(N_WAVES) for p in ("init", "per_frame", "per_point")})
+_SECTION_PREFIX.update({f"shape{k}_{p}": f"shape_{k}_{p}" for k in range(N_SHAPES) for p in ("init", "per_frame")})
+_key_cache: dict[str, tuple | None] = {}
+
+
+def _classify_uncached(key: str) -> tuple | None:
+    spec = SCHEMA.get(key)
+    if spec is not None:
+        return (_BASE, None, spec)
+    if key in _HEADER_ATTR:
+        return (_HEADER, _HEADER_ATTR[key], None)
+    m = _CODE_KEY.match(key)
+    if m:
+        plain, wi, wpart, si, spart, num = m.groups()
+        if plain:
+            return (_CODE, _PLAIN_SECTION[plain], int(num))
+        if wi is not None and int(wi) < N_WAVES:
+            return (_CODE, f"wave{wi}_{wpart}", int(num))
+        if si is not None and int(si) < N_SHAPES:
+            return (_CODE, f"shape{si}_{spart}", int(num))
+        return None
+    m = _SUB_PARAM.match(key)
+    if m:
+        kind, idx, short = m.group(1), int(m.group(2)), m.group(3)
+        if kind == "wavecode" and idx < N_WAVES and short in WAVE_SCHEMA:
+            return (_WAVE_P, idx, WAVE_SCHEMA[short])
+        if kind == "shapecode" and idx < N_SHAPES and short in SHAPE_SCHEMA:
+            return (_SHAPE_P, idx, SHAPE_SCHEMA[short])
+    return None
+
+
+def classify_key(key: str) -> tuple | None:
+    """(kind, where, spec-or-line) for a key MilkDrop 2 reads, None for one it never looks up."""
+    try:
+        return _key_cache[key]
+    except KeyError:
+        pass
+    kind = _classify_uncached(key)
+    if len(key) <= _CACHEABLE and len(_key_cache) < _CACHE_MAX:
+        _key_cache[key] = kind
+    return kind
+
+
+def is_code_key(key: str) -> bool:
+    """True for a code line key MilkDrop reads (``per_frame_3``, ``wave_1_per_point12``, ``warp_4``)."""
+    kind = classify_key(key)
+    return kind is not None and kind[0] == _CODE
 
 
 # ---------------------------------------------------------------- reading
 
-_SECTION = re.compile(r"^\[preset(\d+)\]\s*$")
-
-# Code block key patterns: prefix -> (target, regex with the line number)
-_CODE_KEYS = [
-    (re.compile(r"^per_frame_init_(\d+)$"), ("init", None)),
-    (re.compile(r"^per_frame_(\d+)$"), ("per_frame", None)),
-    (re.compile(r"^per_pixel_(\d+)$"), ("per_pixel", None)),
-    (re.compile(r"^warp_(\d+)$"), ("warp", None)),
-    (re.compile(r"^comp_(\d+)$"), ("comp", None)),
-]
-_WAVE_CODE = re.compile(r"^wave_(\d+)_(init|per_frame|per_point)(\d+)$")
-_SHAPE_CODE = re.compile(r"^shape_(\d+)_(init|per_frame)(\d+)$")
-_WAVE_PARAM = re.compile(r"^wavecode_(\d+)_(\w+)$")
-_SHAPE_PARAM = re.compile(r"^shapecode_(\d+)_(\w+)$")
-
-
-def _split_key(line: str) -> tuple[str, str | None]:
-    """Key and raw value of one line; MilkDrop ends a key at '=' or at a space."""
-    eq = line.find("=")
-    head = line if eq < 0 else line[:eq]
-    head = head.strip()
-    sp = head.find(" ")
-    if sp >= 0:
-        head = head[:sp]
-    head = head.split("\t")[0]
-    value = None if eq < 0 else line[eq + 1 :]
-    return head, value
-
-
-def _code_block_key(key: str) -> tuple[tuple, int] | None:
-    """(block id, line number) for any code line key, else None."""
-    for rx, (target, _) in _CODE_KEYS:
-        m = rx.match(key)
-        if m:
-            return (target,), int(m.group(1))
-    m = _WAVE_CODE.match(key)
-    if m:
-        return ("wave", int(m.group(1)), m.group(2)), int(m.group(3))
-    m = _SHAPE_CODE.match(key)
-    if m:
-        return ("shape", int(m.group(1)), m.group(2)), int(m.group(3))
-    return None
+_SECTION_HEADER = re.compile(r"\[preset(\d+)\]\Z")
 
 
 def parse_milk(text: str | bytes, source: str | None = None) -> Preset:
@@ -237,15 +343,19 @@ def parse_milk(text: str | bytes, source: str | None = None) -> Preset:
         return _parse(text, source)
     except PresetError:
         raise
-    except Exception as exc:  # a reader bug must still name the file
+    except Exception as exc:  # a reader bug must still name the file, and never escape as another type
         raise PresetError(f"unreadable preset ({type(exc).__name__}: {exc})", source) from exc
 
 
 def _decode(text: str | bytes, source: str | None) -> str:
-    if isinstance(text, bytes):
+    if isinstance(text, (bytes, bytearray, memoryview)):
         if len(text) > MAX_FILE_BYTES:
             raise PresetError(f"file is {len(text)} bytes; presets are at most {MAX_FILE_BYTES}", source)
-        text = text.decode("latin-1")
+        text = bytes(text).decode("latin-1")
+    elif not isinstance(text, str):
+        raise PresetError(f"expected text or bytes, got {type(text).__name__}", source)
+    elif len(text) > MAX_FILE_BYTES:
+        raise PresetError(f"text is {len(text)} characters; presets are at most {MAX_FILE_BYTES}", source)
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
@@ -255,169 +365,166 @@ def _decode(text: str | bytes, source: str | None) -> str:
 
 def _parse(raw: str | bytes, source: str | None) -> Preset:
     text = _decode(raw, source)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     preset = Preset(source=source)
-    seen: dict[str, tuple[str, int]] = {}
-    order: list[str] = []
+    warn = preset.warnings.append
+    if text.startswith(("\xef\xbb\xbf", "\ufeff")):  # a UTF-8 byte-order mark: an editor's, not the author's
+        text = text[3:] if text[0] == "\xef" else text[1:]
+        warn(PresetWarning(1, "UTF-8 byte-order mark ignored"))
+    seen: dict[str, int] = {}
+    repeats: list[tuple[int, str]] = []
+    blocks: dict[str, dict[int, tuple[str, int, str]]] = {}
+    unknown: list[tuple[int, str, str]] = []
     section_line = None
-    header_vals: dict[str, tuple[str, int]] = {}
+    classify = _key_cache.get
+
+    lines = text.split("\n")
+    stop = len(lines)
     for lineno, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped:
+        if not line:
             continue
-        m = _SECTION.match(stripped)
-        if m:
-            if section_line is None:
-                if m.group(1) != "00":
-                    raise PresetError(f"section [{stripped[1:-1]}] where [preset00] was expected", source, lineno)
+        key, sep, value = line.partition("=")
+        if " " in key:  # MilkDrop ends a key at the first '=' or space; the value is what follows
+            key, sep, value = line.partition(" ")
+        if not key:
+            warn(PresetWarning(lineno, "line starts with a space or '='; MilkDrop ignores it"))
+            continue
+        if key[0] == "[" and key[-1] == "]" and not value.strip():
+            m = _SECTION_HEADER.match(key)
+            if section_line is None and m and m.group(1) == "00":
                 section_line = lineno
                 continue
-            # A second preset section: MilkDrop reads only [preset00], and so do we.
-            preset.warnings.append(f"line {lineno}: a second section {stripped!r}; it and what follows are ignored")
-            break
-        if stripped.startswith("[") and stripped.endswith("]"):
-            raise PresetError(f"unexpected section header {stripped!r}", source, lineno)
-        key, value = _split_key(line)
-        if not key:
-            preset.warnings.append(f"line {lineno}: no key, ignored")
+            if section_line is not None and m:
+                warn(PresetWarning(lineno, f"a second section {key}; it and what follows are ignored"))
+                stop = lineno - 1
+                break
+            warn(PresetWarning(lineno, f"section header {key[:60]} ignored"))
             continue
-        if section_line is None:
-            if key in HEADER_KEYS:
-                header_vals.setdefault(key, (value or "", lineno))
+        if not sep:
+            warn(PresetWarning(lineno, f"{key[:60]!r} has no '=' or space; MilkDrop ignores the line"))
+            continue
+        first = seen.get(key)
+        if first is not None:
+            repeats.append((lineno, key))
+            continue
+        seen[key] = lineno
+        kind = classify(key)
+        if kind is None:
+            kind = classify_key(key)
+            if kind is None:
+                unknown.append((lineno, key, value))
                 continue
-            preset.warnings.append(f"line {lineno}: {key!r} before the [preset00] header, ignored")
-            continue
-        if value is None:
-            value = ""
-        if key in seen:
-            continue  # first occurrence wins
-        seen[key] = (value, lineno)
-        order.append(key)
+        if kind[0] == _CODE:
+            block = blocks.get(kind[1])
+            if block is None:
+                block = blocks[kind[1]] = {}
+            block[kind[2]] = (value, lineno, key)
+        else:
+            _store(preset, kind, key, value, lineno)
+
+    if repeats:
+        _resolve_repeats(preset, lines[:stop], seen, repeats, blocks)
     if section_line is None:
         raise PresetError("no [preset00] section: not a MilkDrop preset", source, 1)
-    for key in HEADER_KEYS:
-        if key in seen and key not in header_vals:  # header keys after the section line also count
-            header_vals[key] = seen.pop(key)
-            order.remove(key)
-    _apply_header(preset, header_vals)
-    _apply_body(preset, seen, order)
+    for section, numbered in blocks.items():
+        _assign_block(preset, section, numbered, unknown)
+    if len(unknown) > 1:
+        unknown.sort()
+    preset.unknown = [(k, v) for _, k, v in unknown]
+    if "mv_a" not in preset.set_keys:
+        preset.params["mv_a"] = mv_a_when_absent(preset)
     return preset
 
 
-def _apply_header(preset: Preset, header: dict[str, tuple[str, int]]) -> None:
-    names = {
-        "MILKDROP_PRESET_VERSION": "version",
-        "PSVERSION": "ps_version",
-        "PSVERSION_WARP": "ps_version_warp",
-        "PSVERSION_COMP": "ps_version_comp",
-    }
-    for key, attr in names.items():
-        if key in header:
-            value, lineno = header[key]
-            number = scan_float(value)
-            if number is None:
-                preset.warnings.append(f"line {lineno}: {key}={value.strip()!r} is not a number")
-                continue
-            setattr(preset, attr, int(number))
-            preset.line_of[key] = lineno
-
-
-def _apply_body(preset: Preset, seen: dict[str, tuple[str, int]], order: list[str]) -> None:
-    blocks: dict[tuple, dict[int, tuple[str, int, str]]] = {}
-    for key in order:
-        value, lineno = seen[key]
-        code = _code_block_key(key)
-        if code is not None:
-            block_id, number = code
-            blocks.setdefault(block_id, {})[number] = (value, lineno, key)
-            continue
-        if _set_param(preset, key, value, lineno):
-            continue
-        preset.unknown.append((key, value))
-    for block_id, numbered in blocks.items():
-        _assign_block(preset, block_id, numbered)
-    if "mv_a" not in preset.set_keys:
-        preset.params["mv_a"] = _mv_a_default(preset)
-
-
-def _set_param(preset: Preset, key: str, value: str, lineno: int) -> bool:
-    """Store a parameter; False when the key is not one MilkDrop 2 reads."""
-    target = None
-    spec = SCHEMA.get(key)
-    if spec is not None:
-        target = preset.params
-    else:
-        m = _WAVE_PARAM.match(key)
-        if m and int(m.group(1)) < N_WAVES and m.group(2) in WAVE_SCHEMA:
-            spec = WAVE_SCHEMA[m.group(2)]
-            target = preset.waves[int(m.group(1))].params
-        m = None if target is not None else _SHAPE_PARAM.match(key)
-        if m and int(m.group(1)) < N_SHAPES and m.group(2) in SHAPE_SCHEMA:
-            spec = SHAPE_SCHEMA[m.group(2)]
-            target = preset.shapes[int(m.group(1))].params
-    if target is None:
-        return False
+def _store(preset: Preset, kind: tuple, key: str, value: str, lineno: int) -> None:
+    """Set a header key or parameter from its text; an unreadable number keeps the default."""
+    what, where, spec = kind
     preset.line_of[key] = lineno
-    number = scan_float(value)
+    if what == _HEADER:
+        number = scan_int(value)
+        if number is None:
+            preset.warnings.append(PresetWarning(lineno, f"{key}={value.strip()[:40]!r} is not a number; ignored"))
+        setattr(preset, where, number)
+        return
+    target = preset.params if what == _BASE else (preset.waves if what == _WAVE_P else preset.shapes)[where].params
+    if spec.type == "float":
+        number = scan_float(value)
+    else:
+        number = scan_int(value)
+        if number is not None and spec.type == "bool":
+            number = 1 if number else 0
     if number is None:
-        preset.warnings.append(f"line {lineno}: {key}={value.strip()!r} is not a number; default kept")
-        return True  # MilkDrop keeps its default; the key is known, not unknown
-    target[spec.key] = spec.coerce(number)
+        preset.warnings.append(PresetWarning(lineno, f"{key}={value.strip()[:40]!r} is not a number; default kept"))
+        target[spec.key] = spec.default
+        preset.set_keys.discard(key)
+        return
+    target[spec.key] = number
     preset.set_keys.add(key)
-    return True
 
 
-def _assign_block(preset: Preset, block_id: tuple, numbered: dict[int, tuple[str, int, str]]) -> None:
+def _resolve_repeats(preset: Preset, lines: list[str], seen: dict[str, int], repeats: list, blocks: dict) -> None:
+    """A repeated key means what MilkDrop 2 reads: usually the first occurrence, but the later one when
+    it directly follows the key MilkDrop read just before (8 BrainStain files: ``per_frame_8``)."""
+    entries = keyed_lines(lines)
+    chosen = md2_lookup(entries)
+    values = {lineno: value for _, lineno, value in entries}
+    for lineno, key in repeats:
+        read = chosen.get(key, seen[key])
+        other = seen[key] if read == lineno else lineno
+        preset.warnings.append(PresetWarning(other, f"{key} is repeated (lines {seen[key]} and {lineno}); "
+                                                    f"MilkDrop reads line {read}"))
+        if read != lineno:
+            continue
+        kind = classify_key(key)
+        if kind is None:
+            continue  # MilkDrop never reads unknown keys; the first one is kept verbatim
+        if kind[0] == _CODE:
+            blocks[kind[1]][kind[2]] = (values[lineno], lineno, key)
+        else:
+            _store(preset, kind, key, values[lineno], lineno)
+    preset.warnings.sort(key=lambda w: w.line or 0)
+
+
+def _assign_block(preset: Preset, section: str, numbered: dict, unknown: list) -> None:
     lines: list[str] = []
     n = 1
     while n in numbered:
-        value, lineno, key = numbered[n]
+        value, lineno, key = numbered.pop(n)
         lines.append(value)
         preset.line_of[key] = lineno
         preset.set_keys.add(key)
         n += 1
-    for extra in sorted(k for k in numbered if k >= n):
-        value, lineno, key = numbered[extra]
-        preset.unknown.append((key, value))
-        preset.warnings.append(f"line {lineno}: {key} comes after a gap in the numbering; MilkDrop ignores it")
-    kind = block_id[0]
-    if kind == "init":
-        preset.init_code = lines
-    elif kind == "per_frame":
-        preset.per_frame_code = lines
-    elif kind == "per_pixel":
-        preset.per_pixel_code = lines
-    elif kind in ("warp", "comp"):
+    for value, lineno, key in numbered.values():
+        unknown.append((lineno, key, value))
+        preset.warnings.append(
+            PresetWarning(lineno, f"{key} comes after a gap in the numbering (no line {n}); MilkDrop ignores it")
+        )
+    if section in ("warp", "comp"):
         shader = "\n".join(v[1:] if v.startswith("`") else v for v in lines)
-        setattr(preset, f"{kind}_shader", shader)
-    elif kind == "wave":
-        index, part = block_id[1], block_id[2]
-        if index < N_WAVES:
-            setattr(preset.waves[index], part, lines)
-        else:
-            _keep_unknown_block(preset, f"wave_{index}_{part}", lines)
-    elif kind == "shape":
-        index, part = block_id[1], block_id[2]
-        if index < N_SHAPES:
-            setattr(preset.shapes[index], part, lines)
-        else:
-            _keep_unknown_block(preset, f"shape_{index}_{part}", lines)
-
-
-def _keep_unknown_block(preset: Preset, prefix: str, lines: list[str]) -> None:
-    for i, value in enumerate(lines, start=1):
-        preset.unknown.append((f"{prefix}{i}", value))
+        setattr(preset, f"{section}_shader", shader)
+    elif section == "per_frame_init":
+        preset.init_code = lines
+    elif section == "per_frame":
+        preset.per_frame_code = lines
+    elif section == "per_pixel":
+        preset.per_pixel_code = lines
+    else:  # wave{k}_{part} / shape{k}_{part}
+        owner = preset.waves if section[0] == "w" else preset.shapes
+        index = int(section[4 if section[0] == "w" else 5])
+        part = section[section.index("_") + 1 :]
+        setattr(owner[index], part, lines)
 
 
 def load_milk(path: str | os.PathLike) -> Preset:
     """Read a ``.milk`` file; any problem is a :class:`PresetError` naming the path."""
-    path = str(path)
+    path = os.fspath(path)
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise PresetError(f"file is {size} bytes; presets are at most {MAX_FILE_BYTES}", path)
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise PresetError(f"cannot read: {exc.strerror or exc}", path) from exc
     return parse_milk(data, source=path)
@@ -426,19 +533,20 @@ def load_milk(path: str | os.PathLike) -> Preset:
 # ---------------------------------------------------------------- writing
 
 
-def _mv_a_default(preset: Preset) -> float:
-    on = dict(preset.unknown).get("bMotionVectorsOn")
-    number = scan_float(on) if on is not None else None
-    return 1.0 if number else 0.0
+def mv_a_when_absent(preset: Preset) -> float:
+    """The mv_a MilkDrop uses when a file has none: ``bMotionVectorsOn ? 1 : 0`` (read with ``%d``)."""
+    for key, value in preset.unknown:
+        if key == "bMotionVectorsOn":
+            number = scan_int(value)
+            return 1.0 if number else 0.0
+    return 0.0
 
 
 def _param_lines(preset: Preset) -> list[str]:
     out = []
     for key, spec in SCHEMA.items():
         value = preset.params.get(key, spec.default)
-        default = spec.default
-        if key == "mv_a" and "mv_a" not in preset.set_keys:
-            default = _mv_a_default(preset)
+        default = mv_a_when_absent(preset) if key == "mv_a" else spec.default
         if key in preset.set_keys or value != default:
             out.append(f"{key}={format_number(value)}")
     return out
@@ -455,20 +563,30 @@ def _sub_lines(prefix: str, params: dict, schema: dict, set_keys: set[str]) -> l
 
 
 def _code_lines(prefix: str, lines: list[str]) -> list[str]:
-    return [f"{prefix}{i}={line}" for i, line in enumerate(lines, start=1)]
+    out = []
+    for i, line in enumerate(lines, start=1):
+        if "\n" in line or "\r" in line or "\x00" in line:
+            raise PresetError(f"{prefix}{i} contains a line break or NUL; one code line per key")
+        out.append(f"{prefix}{i}={line}")
+    return out
+
+
+def _shader_lines(prefix: str, shader: str) -> list[str]:
+    text = shader.replace("\r\n", "\n").replace("\r", "\n")
+    return _code_lines(prefix, ["`" + ln for ln in text.split("\n")])
 
 
 def dump_milk(preset: Preset) -> str:
-    """``.milk`` text for a preset, CRLF line ends as MilkDrop writes them."""
+    """``.milk`` text for a preset, CRLF line ends as MilkDrop writes them.
+
+    Raises :class:`PresetError` for a model no file can express (a code line with a line break,
+    an unknown key with '=' or a space in it).
+    """
     out: list[str] = []
-    if preset.version is not None:
-        out.append(f"MILKDROP_PRESET_VERSION={preset.version}")
-    if preset.ps_version is not None:
-        out.append(f"PSVERSION={preset.ps_version}")
-    if preset.ps_version_warp is not None:
-        out.append(f"PSVERSION_WARP={preset.ps_version_warp}")
-    if preset.ps_version_comp is not None:
-        out.append(f"PSVERSION_COMP={preset.ps_version_comp}")
+    for key, attr in _HEADER_ATTR.items():
+        value = getattr(preset, attr)
+        if value is not None:
+            out.append(f"{key}={int(value)}")
     out.append("[preset00]")
     out += _param_lines(preset)
     for w in preset.waves:
@@ -483,11 +601,14 @@ def dump_milk(preset: Preset) -> str:
     out += _code_lines("per_frame_init_", preset.init_code)
     out += _code_lines("per_frame_", preset.per_frame_code)
     out += _code_lines("per_pixel_", preset.per_pixel_code)
-    if preset.warp_shader:
-        out += _code_lines("warp_", ["`" + ln for ln in preset.warp_shader.split("\n")])
-    if preset.comp_shader:
-        out += _code_lines("comp_", ["`" + ln for ln in preset.comp_shader.split("\n")])
+    # "warp_1=`" alone is a shader of one empty line, not no shader: keep what the file said
+    if preset.warp_shader or "warp_1" in preset.set_keys:
+        out += _shader_lines("warp_", preset.warp_shader)
+    if preset.comp_shader or "comp_1" in preset.set_keys:
+        out += _shader_lines("comp_", preset.comp_shader)
     for key, value in preset.unknown:
+        if not key or any(c in key for c in "= \r\n\x00") or any(c in value for c in "\r\n\x00"):
+            raise PresetError(f"unknown key {key!r} cannot be written as one 'key=value' line")
         out.append(f"{key}={value}")
     return "\r\n".join(out) + "\r\n"
 
@@ -495,6 +616,11 @@ def dump_milk(preset: Preset) -> str:
 def save_milk(preset: Preset, path: str | os.PathLike) -> None:
     """Write atomically (temp file + rename): a crash never leaves half a preset."""
     path = Path(path)
+    data = dump_milk(preset).encode("latin-1", errors="replace")
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(dump_milk(preset).encode("latin-1", errors="replace"))
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PresetError(f"cannot write: {exc.strerror or exc}", str(path)) from exc

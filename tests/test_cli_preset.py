@@ -1,0 +1,210 @@
+"""``liandan info`` and ``liandan scan`` through typer's CliRunner: exit codes, output, JSON shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from renderer.cli_preset import collect_milk_files, count_statements, parse_size, register
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = Path("/usr/share/projectM/presets")
+GOOD = ["md2_shaders.milk", "minimal.milk", "quirks.milk"]
+BAD = ["broken_no_section.milk", "broken_nul.milk"]
+
+
+@pytest.fixture()
+def cli():
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture()
+def mixed_dir(tmp_path):
+    """Our fixtures only (other suites may add files to tests/fixtures)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in GOOD + BAD:
+        shutil.copy(FIXTURES / name, folder / name)
+    return folder
+
+
+@pytest.fixture()
+def good_dir(tmp_path):
+    for name in GOOD:
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    sub = tmp_path / "Sub Folder"
+    sub.mkdir()
+    shutil.copy(FIXTURES / "minimal.milk", sub / "SHOUTING.MILk")  # suffix in any case
+    (sub / "notes.txt").write_text("not a preset")
+    return tmp_path
+
+
+def test_scan_json_counts_failures_with_reasons(cli, mixed_dir):
+    result = cli("scan", mixed_dir, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["files"] == len(GOOD) + len(BAD)
+    assert data["parsed"] == len(GOOD)
+    failed = {Path(f["file"]).name: f for f in data["failed"]}
+    assert set(failed) == set(BAD)
+    assert failed["broken_nul.milk"]["line"] == 3
+    assert "NUL" in failed["broken_nul.milk"]["error"]
+    assert "[preset00]" in failed["broken_no_section.milk"]["error"]
+
+
+def test_scan_clean_tree_exits_zero_and_finds_any_case_suffix(cli, good_dir):
+    result = cli("scan", good_dir, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["files"], data["parsed"], data["failed"]) == (4, 4, [])
+    assert "compile" not in data and "render" not in data
+
+
+def test_scan_table_output_names_the_failures(cli, mixed_dir):
+    result = cli("scan", mixed_dir)
+    assert result.exit_code == 1
+    assert "broken_nul.milk" in result.stdout and "NUL byte" in result.stdout
+    assert "parsed" in result.stdout
+
+
+def test_scan_missing_folder_and_bad_size(cli, tmp_path):
+    assert cli("scan", tmp_path / "nope").exit_code == 2
+    assert cli("scan", tmp_path, "--size", "64").exit_code == 2
+    assert cli("scan", tmp_path, "--size", "0x5").exit_code == 2
+    assert parse_size("320X200") == (320, 200)
+
+
+def test_scan_compile_reports_sections_with_file_lines(cli, good_dir):
+    pytest.importorskip("renderer.eel")
+    (good_dir / "bad_code.milk").write_text(
+        "[preset00]\nzoom=1\nper_frame_1=a = 1;\nper_frame_2=b = (;\nper_pixel_1=rot = 0.1;\n"
+    )
+    result = cli("scan", good_dir, "--json", "--compile")
+    assert result.exit_code == 0, result.output  # code errors do not fail a parse scan
+    data = json.loads(result.stdout)
+    assert data["compile_failed"] == 1
+    (rec,) = data["compile"]
+    assert Path(rec["file"]).name == "bad_code.milk"
+    (sec,) = rec["sections"]
+    assert sec["section"] == "per_frame" and sec["line"] == 2 and sec["file_line"] == 4
+    assert sec["error"]
+
+
+def test_scan_render_without_sweep_says_so(cli, good_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "renderer.sweep", None)  # import renderer.sweep -> ImportError
+    result = cli("scan", good_dir, "--render")
+    assert result.exit_code == 2
+    assert "renderer.sweep" in result.stderr
+
+
+def test_scan_render_totals_from_sweep_records(cli, good_dir, monkeypatch):
+    calls = {}
+
+    def render_sweep(paths, frames=30, size=(64, 64), workers=2):
+        calls.update(paths=list(paths), frames=frames, size=size, workers=workers)
+        for i, p in enumerate(sorted(paths)):
+            yield {"file": p, "status": "error" if i == 0 else "rendered", "error": "boom" if i == 0 else None,
+                   "black": i == 1, "frozen": i in (1, 2),
+                   "shader_errors": [{"stage": "warp", "reason": "bad"}] if i == 3 else []}
+
+    monkeypatch.setitem(sys.modules, "renderer.sweep", types.SimpleNamespace(render_sweep=render_sweep))
+    result = cli("scan", good_dir, "--json", "--render", "--frames", "5", "--size", "32x16")
+    assert result.exit_code == 0, result.output
+    render = json.loads(result.stdout)["render"]
+    assert (render["rendered"], render["errors"], render["black"], render["frozen"], render["shader_failed"]) == (3, 1, 1, 2, 1)
+    assert len(render["files"]) == 4
+    assert calls["frames"] == 5 and calls["size"] == (32, 16) and len(calls["paths"]) == 4
+    table = cli("scan", good_dir, "--render")
+    assert "Render problems" in table.stdout and "boom" in table.stdout
+
+
+def test_info_shows_changes_code_shaders_and_warnings(cli):
+    result = cli("info", FIXTURES / "md2_shaders.milk", FIXTURES / "quirks.milk")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "fDecay" in out and "0.95" in out and "nWaveMode" in out
+    assert "per_frame" in out and "wave1_per_point" in out
+    assert "warp shader: 3 lines, PS version 2" in out
+    assert "comp shader: 3 lines, PS version 3" in out
+    assert "custom wave 1: enabled" in out and "custom shape 2: enabled" in out
+    assert "line 4: fWaveParam" in out  # warnings carry line numbers
+    assert "myPlayerExtension" in out
+
+
+def test_info_on_a_broken_file_fails(cli):
+    result = cli("info", FIXTURES / "minimal.milk", FIXTURES / "broken_nul.milk")
+    assert result.exit_code == 1
+    assert "broken_nul.milk:3" in result.stdout and "minimal" in result.stdout
+
+
+def test_info_compile_status_points_at_the_file_line(cli, tmp_path):
+    pytest.importorskip("renderer.eel")
+    path = tmp_path / "x.milk"
+    path.write_text("[preset00]\nper_frame_1=a = 1;\nper_frame_2=b = (;\n")
+    result = cli("info", path)
+    assert result.exit_code == 0
+    assert "line 3:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text,n",
+    [("", 0), ("a=1;", 1), ("a=1;b=2", 2), (" ; ;a=1;;", 1), ("loop(3, a=a+1; b=2);c=1;", 2)],
+)
+def test_count_statements(text, n):
+    assert count_statements(text) == n
+
+
+def test_collect_milk_files_any_case(good_dir):
+    names = sorted(p.name for p in collect_milk_files(good_dir))
+    assert names == sorted(GOOD + ["SHOUTING.MILk"])
+    assert collect_milk_files(good_dir / "minimal.milk") == [good_dir / "minimal.milk"]
+
+
+@pytest.mark.corpus
+def test_scan_whole_corpus_json(cli):
+    if not CORPUS.is_dir():
+        pytest.skip("projectm-data is not installed")
+    expected = sum(1 for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() == ".milk")
+    result = cli("scan", CORPUS, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    # 4,188 "*.milk" plus one "EOE125~1.MILk" that the census leaves out
+    assert data["files"] == expected >= 4188
+    assert data["parsed"] == data["files"]
+    assert data["failed"] == []
+
+
+@pytest.mark.slow
+def test_scan_render_with_the_real_sweep(cli, good_dir, monkeypatch):
+    pytest.importorskip("renderer.sweep")
+    monkeypatch.setenv("LP_NUM_THREADS", "0")
+    for extra in (good_dir / "Sub Folder").iterdir():
+        extra.unlink()
+    result = cli("scan", good_dir, "--json", "--render", "--frames", "4", "--size", "32x32")
+    assert result.exit_code == 0, result.output
+    render = json.loads(result.stdout)["render"]
+    assert render["rendered"] + render["errors"] == 3 == len(render["files"])
+    assert render["errors"] == 0, render["files"]
+    for rec in render["files"]:
+        assert set(rec) >= {"file", "status", "error", "black", "frozen", "shader_errors"}
+
+
+def test_changed_params_compare_mv_a_with_what_milkdrop_uses_when_absent():
+    from renderer.cli_preset import changed_params
+    from renderer.preset import parse_milk
+
+    assert changed_params(parse_milk("[preset00]\nmv_a=0\n")) == []
+    assert [c[:3] for c in changed_params(parse_milk("[preset00]\nmv_a=1\n"))] == [("mv_a", 1.0, 0.0)]
+    assert changed_params(parse_milk("[preset00]\nbMotionVectorsOn=1\n")) == []
+    (row,) = changed_params(parse_milk("[preset00]\nzoom=250\n"))
+    assert row[0] == "zoom" and "outside" in row[3]
