@@ -13,6 +13,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from ui import page_breed, page_preset, page_runs, page_vote  # noqa: E402
+from ui.common import runs_dir, voter_sidebar  # noqa: E402
 
 st.set_page_config(page_title="liandan 炼丹", page_icon="🔥", layout="wide")
 
@@ -22,4 +23,8 @@ pages = [
     st.Page(page_breed.page, title="Breed", url_path="breed"),
     st.Page(page_preset.page, title="Preset", url_path="preset"),
 ]
-st.navigation(pages).run()
+current = st.navigation(pages)
+# Drawn here, not in a page, so the name is kept when the person switches pages.
+voter_sidebar()
+st.sidebar.caption(f"runs: `{runs_dir()}`")
+current.run()

@@ -17,6 +17,7 @@ def streamlit_command(port: int, host: str) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "minimal",
     ]
 
 

@@ -1,13 +1,15 @@
 """What every page shares: where runs live, who is voting, and how a preview is shown.
 
 The UI touches runs only through ``evo.store`` and renders nothing itself: previews are files the
-engine wrote, and anything new (a bred child) is rendered by a ``liandan`` subprocess, so the
-Streamlit process never creates a GL context.
+engine wrote, and anything new (a bred child, an uploaded preset) is rendered by a subprocess
+(``python -m ui.render_preview``), so the Streamlit process never creates a GL context.
 """
 
 from __future__ import annotations
 
 import base64
+import html
+import json
 import os
 import subprocess
 import sys
@@ -16,9 +18,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from evo.store import RunStore
+from evo.store import Run, RunStore, StoreError
 
 RUNS_DIR_ENV = "LIANDAN_RUNS_DIR"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VOTER_KEY = "voter"
 
 
 def runs_dir() -> Path:
@@ -29,30 +33,37 @@ def store() -> RunStore:
     return RunStore(root=runs_dir())
 
 
+def voter_sidebar() -> None:
+    """The voter-name box; drawn by app.py on every page so the name survives page switches."""
+    st.sidebar.text_input("Your name (voter id)", key=VOTER_KEY, placeholder="type a name to vote",
+                          help="kept for this browser session; every vote is stored under it")
+
+
 def voter_name() -> str:
-    """The name typed in the sidebar, kept for the browser session."""
-    st.sidebar.text_input("Your name (voter id)", key="voter", placeholder="type a name to vote")
-    return (st.session_state.get("voter") or "").strip()
+    return str(st.session_state.get(VOTER_KEY) or "").strip()
 
 
 @lru_cache(maxsize=512)
-def _data_uri(path: str, mtime: float) -> str:
+def _data_uri(path: str, mtime_ns: int, size: int) -> str:
     mime = {"webp": "image/webp", "gif": "image/gif", "png": "image/png"}.get(path.rsplit(".", 1)[-1], "image/png")
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return f"data:{mime};base64,{data}"
 
 
 def preview_html(path: Path | None, caption: str = "", width: int = 160, css_class: str = "liandan-preview") -> str:
-    """An <img> tag with the file inlined: Streamlit's st.image drops WebP animation."""
-    if path is None or not Path(path).exists():
-        return f'<div class="{css_class}-missing" style="width:{width}px;height:{width}px;background:#222;color:#888">no preview</div>'
-    uri = _data_uri(str(path), Path(path).stat().st_mtime)
-    title = caption.replace('"', "'")
-    return f'<img class="{css_class}" src="{uri}" width="{width}" title="{title}" alt="{title}"/>'
+    """An <img> with the file inlined: st.image re-encodes WebP and drops the animation."""
+    title = html.escape(caption, quote=True)
+    if path is None or not Path(path).is_file():
+        return (f'<div class="{css_class}-missing" title="{title}" style="width:{width}px;height:{width}px;'
+                f'background:#222;color:#888;display:flex;align-items:center;justify-content:center">no preview</div>')
+    st_ = Path(path).stat()
+    uri = _data_uri(str(path), st_.st_mtime_ns, st_.st_size)
+    return (f'<img class="{css_class}" src="{uri}" title="{title}" alt="{title}" '
+            f'style="width:{width}px;height:{width}px;max-width:100%;object-fit:contain;border-radius:4px"/>')
 
 
-def show_preview(path: Path | None, caption: str = "", width: int = 160) -> None:
-    st.markdown(preview_html(path, caption, width), unsafe_allow_html=True)
+def show_preview(path: Path | None, caption: str = "", width: int = 160, css_class: str = "liandan-preview") -> None:
+    st.markdown(preview_html(path, caption, width, css_class), unsafe_allow_html=True)
 
 
 def liandan_command(*args: str) -> list[str]:
@@ -61,28 +72,66 @@ def liandan_command(*args: str) -> list[str]:
 
 
 def launch_background(*args: str, log_path: Path) -> int:
-    """Start a long CLI job (evolve, resume) detached from this Streamlit session; returns its pid."""
+    """Start a long CLI job (evolve, resume) detached from this Streamlit session; returns its pid.
+
+    Detached (own session) so closing the browser or restarting the app never stops a run.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            liandan_command(*args),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            liandan_command(*args), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=REPO_ROOT, env=dict(os.environ, LP_NUM_THREADS="0"),
         )
     return proc.pid
 
 
-def pick_run(label: str = "Run", key: str = "run"):
-    """A run chooser in the sidebar; returns the opened Run or None when there are none."""
-    summaries = store().list_runs()
-    if not summaries:
-        st.info(f"No runs in {runs_dir()} yet: start one on the Runs page or run `liandan demo`.")
+def render_preview(milk_text: str, out_dir: Path, frames: int = 60, size: int = 128, timeout_s: float = 300.0) -> dict:
+    """Render a preset in a subprocess; returns its result (score, stats, error) and writes
+    ``preview.webp`` / ``still.png`` into ``out_dir``. Cached: same folder, same text, no rerun."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result_path = out_dir / "result.json"
+    if result_path.is_file() and (out_dir / "preview.webp").is_file():
+        try:
+            return json.loads(result_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            pass
+    src = out_dir / "preset.milk"
+    src.write_bytes(milk_text.encode("latin-1", errors="replace"))
+    cmd = [sys.executable, "-m", "ui.render_preview", str(src), str(out_dir), "--frames", str(frames), "--size", str(size)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=REPO_ROOT,
+                              env=dict(os.environ, LP_NUM_THREADS="0"))
+    except subprocess.TimeoutExpired:
+        return {"error": f"rendering took over {timeout_s:.0f} s"}
+    if done.returncode != 0 or not result_path.is_file():
+        return {"error": (done.stderr or done.stdout or "renderer failed")[-2000:]}
+    return json.loads(result_path.read_text())
+
+
+def run_ids() -> list[str]:
+    """Readable runs, newest first (the one a person most likely wants to vote on)."""
+    ok = [s for s in store().list_runs() if not s.status.startswith("corrupt")]
+    return [s.id for s in sorted(ok, key=lambda s: (s.created, s.id), reverse=True)]
+
+
+def pick_run(label: str = "Run", key: str = "run") -> Run | None:
+    """A run chooser in the sidebar (newest first); None, with a message, when there are none."""
+    ids = run_ids()
+    if not ids:
+        st.info(f"No runs in {runs_dir()} yet: start one on the Runs page, or run `liandan demo`.")
         return None
-    ids = [s.id for s in summaries]
     wanted = st.query_params.get("run")
     index = ids.index(wanted) if wanted in ids else 0
     run_id = st.sidebar.selectbox(label, ids, index=index, key=key)
-    return store().open(run_id)
+    try:
+        return store().open(run_id)
+    except StoreError as exc:
+        st.error(str(exc))
+        return None
+
+
+def vote_settings(run: Run) -> dict:
+    """The run's vote weights (what the engine uses to fold votes into selection)."""
+    v = run.config.get("votes", {}) if isinstance(run.config.get("votes"), dict) else {}
+    return {"weight": float(v.get("weight", 1.0)), "best_bonus": float(v.get("best_bonus", 2.0)),
+            "predictor_weight": float(v.get("predictor_weight", 0.0))}

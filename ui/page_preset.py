@@ -1,44 +1,133 @@
-"""One preset in full: animation, parameters, code, statistics and a download."""
+"""One preset in full: animation, parameters, code, statistics and a download.
+
+The preset comes from a run (its stored preview and statistics) or from an upload (rendered by a
+subprocess with the engine's own evaluation, so the numbers mean the same as in a run).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import streamlit as st
 
-from ui.common import pick_run, show_preview
+from evo.store import StoreError
+from renderer.preset import Preset, PresetError, code_text, format_number, parse_milk
+from ui.common import pick_run, render_preview, runs_dir, show_preview
+
+
+def parameter_rows(preset: Preset) -> list[dict]:
+    """Base parameters that differ from MilkDrop's defaults: what the author actually chose."""
+    from renderer.cli_preset import changed_params
+
+    return [{"parameter": k, "value": format_number(v), "default": format_number(d), "note": note}
+            for k, v, d, note in changed_params(preset)]
+
+
+def code_rows(preset: Preset) -> list[tuple[str, str]]:
+    out = []
+    for name, lines in preset.code_sections().items():
+        text = code_text(lines)[0] if lines else ""
+        if text.strip():
+            out.append((name, text))
+    return out
 
 
 def page() -> None:
     st.title("Preset")
+    source = st.radio("Preset from", ["a run", "upload"], horizontal=True, key="preset_src")
+    if source == "upload":
+        _uploaded()
+    else:
+        _from_run()
+
+
+def _from_run() -> None:
     run = pick_run(key="preset_run")
     if run is None:
         return
-    generations = run.generations()
-    if not generations:
-        st.info("No generation yet.")
+    try:
+        generations = run.generations()
+        if not generations:
+            st.info("No generation yet.")
+            return
+        gen = st.selectbox("Generation", generations, index=len(generations) - 1, key=f"preset_gen_{run.id}")
+        ids = [i.id for i in run.load_generation(gen)]
+        wanted = st.query_params.get("ind")
+        ind_id = st.selectbox("Individual", ids, index=ids.index(wanted) if wanted in ids else 0,
+                              key=f"preset_ind_{run.id}_{gen}")
+        ind = run.individual(ind_id)
+    except StoreError as exc:
+        st.error(str(exc))
         return
-    gen = st.selectbox("Generation", generations, index=len(generations) - 1)
-    individuals = run.load_generation(gen)
-    ids = [i.id for i in individuals]
-    wanted = st.query_params.get("ind")
-    ind_id = st.selectbox("Individual", ids, index=ids.index(wanted) if wanted in ids else 0)
-    ind = run.individual(ind_id)
-    left, right = st.columns([1, 2])
-    with left:
-        show_preview(run.preview_path(ind.id), caption=ind.id, width=256)
-        milk = run.preset_path(ind.id)
-        if milk.exists():
-            st.download_button("Download .milk", milk.read_bytes(), file_name=f"{ind.id}.milk", mime="text/plain")
-    with right:
-        st.metric("score", "error" if ind.error else f"{ind.score:.4f}")
-        if ind.error:
-            st.error(ind.error)
-        st.caption(f"operator: {ind.operator or 'seed'} · parents: {', '.join(ind.parents) or '—'}")
-        st.subheader("Statistics")
-        st.dataframe({"statistic": list(ind.stats), "value": [float(v) if isinstance(v, (int, float)) else str(v) for v in ind.stats.values()]}, hide_index=True)
-    if milk.exists():
-        st.subheader("Preset text")
-        st.code(milk.read_text(encoding="latin-1"), language="ini")
+    milk = run.preset_path(ind.id)
+    text = milk.read_text(encoding="latin-1") if milk.is_file() else ""
+    st.caption(f"operator: {ind.operator or 'seed'} · parents: {', '.join(ind.parents) or '—'}"
+               f" · votes: likes {ind.vote_summary.likes}, dislikes {ind.vote_summary.dislikes},"
+               f" best {ind.vote_summary.best}")
+    _show(ind.id, text, run.preview_path(ind.id), ind.score, ind.error, ind.stats)
     with st.expander("Genome (JSON)"):
         st.code(json.dumps(ind.genome, indent=1)[:200_000], language="json")
+
+
+def _uploaded() -> None:
+    f = st.file_uploader(".milk file", type=["milk"], key="preset_upload")
+    if f is None:
+        st.info("Upload a .milk file to see it.")
+        return
+    text = f.getvalue().decode("latin-1")
+    digest = hashlib.sha1(f.getvalue()).hexdigest()[:16]
+    folder = runs_dir() / "_preset" / digest
+    with st.spinner("rendering…"):
+        result = render_preview(text, folder)
+    _show(f.name, text, folder / "preview.webp", result.get("score"), result.get("error"), result.get("stats") or {})
+
+
+def _show(name: str, text: str, preview, score, error, stats: dict) -> None:
+    try:
+        preset = parse_milk(text, source=name) if text else None
+    except PresetError as exc:
+        st.error(str(exc))
+        preset = None
+    left, right = st.columns([1, 2])
+    with left:
+        show_preview(preview, caption=name, width=256)
+        if text:
+            st.download_button("Download .milk", text.encode("latin-1", "replace"),
+                               file_name=f"{name.removesuffix('.milk')}.milk", mime="text/plain", key="preset_download")
+    with right:
+        st.metric("machine score", "error" if error else ("–" if score is None else f"{score:.4f}"))
+        if error:
+            st.error(error)
+        st.subheader("Parameters")
+        if preset is not None:
+            rows = parameter_rows(preset)
+            if rows:
+                st.dataframe(rows, hide_index=True, key="preset_params")
+            else:
+                st.caption("all parameters at MilkDrop's defaults")
+            st.caption(f"{sum(w.enabled for w in preset.waves)} custom waves · "
+                       f"{sum(s.enabled for s in preset.shapes)} custom shapes · "
+                       f"shaders: {'yes' if preset.has_shaders else 'no'}")
+        st.subheader("Statistics")
+        if stats:
+            st.dataframe({"statistic": list(stats),
+                          "value": [round(float(v), 5) if isinstance(v, (int, float)) else str(v) for v in stats.values()]},
+                         hide_index=True)
+        else:
+            st.caption("no statistics")
+    if preset is not None:
+        st.subheader("Code")
+        rows = code_rows(preset)
+        if not rows:
+            st.caption("no equations")
+        for section, code in rows:
+            with st.expander(section):
+                st.code(code, language="c")
+        for label, shader in (("warp shader", preset.warp_shader), ("composite shader", preset.comp_shader)):
+            if shader.strip():
+                with st.expander(label):
+                    st.code(shader, language="hlsl")
+    if text:
+        with st.expander("Preset text"):
+            st.code(text, language="ini")

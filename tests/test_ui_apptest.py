@@ -1,0 +1,336 @@
+"""Page logic of the Streamlit app through streamlit.testing.v1.AppTest, on real run folders
+made through the real store API (tests/ui_helpers.py), plus the vote store under many threads."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui_helpers
+from ui_helpers import make_run
+
+from evo.store import RunStore
+from renderer.preset import parse_milk
+
+TIMEOUT = 60
+
+
+def page_app(module: str) -> AppTest:
+    """One page with the sidebar app.py draws around every page (the voter-name box)."""
+    script = f"from ui.common import voter_sidebar\nfrom ui import {module}\nvoter_sidebar()\n{module}.page()\n"
+    return AppTest.from_string(script, default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    root.mkdir()
+    monkeypatch.setenv("LIANDAN_RUNS_DIR", str(root))
+    return root
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def previews(at: AppTest, css_class: str = "liandan-preview") -> list[str]:
+    """The ids (title=...) of inlined preview <img> tags on the page."""
+    out = []
+    for md in at.markdown:
+        out += re.findall(rf'<img class="{css_class}" src="data:image/[a-z]+;base64,[^"]+" [^>]*title="([^"]+)"', md.value)
+    return out
+
+
+def vote(at: AppTest, kind: str, ind_id: str) -> AppTest:
+    return at.button(key=f"{kind}_{ind_id}").click().run()
+
+
+# ---------------------------------------------------------------- vote page
+
+
+def test_empty_runs_dir_says_so(runs):
+    at = page_app("page_vote").run()
+    assert not at.exception
+    assert "No runs in" in texts(at.info)
+    assert str(runs) in texts(at.info)
+
+
+def test_vote_page_shows_newest_generation_as_animated_previews(runs):
+    make_run(runs, "r1", population=5, generations=2)
+    at = page_app("page_vote").run()
+    assert not at.exception
+    assert previews(at) == [f"g0001-{i:03d}" for i in range(5)]  # newest generation only, in order
+    assert 'data-count="5"' in texts(at.markdown)
+
+
+def test_voting_needs_a_name(runs):
+    run = make_run(runs, "r1")
+    at = page_app("page_vote").run()
+    assert "Type your name" in texts(at.warning)
+    assert at.button(key="like_g0000-000").disabled
+    assert at.button(key="best_g0000-000").disabled
+    assert run.votes() == []
+
+
+def test_clicks_store_votes_at_once_with_the_voter_name(runs):
+    run = make_run(runs, "r1", population=4)
+    at = page_app("page_vote").run()
+    at.sidebar.text_input(key="voter").input("  ada  ").run()
+    assert not at.button(key="like_g0000-001").disabled
+    at = vote(at, "like", "g0000-001")
+    votes = run.votes(0)
+    assert [(v.ind_id, v.voter, v.value, v.best) for v in votes] == [("g0000-001", "ada", 1, False)]
+    assert "saved for g0000-001" in texts(at.success)
+    at = vote(at, "dislike", "g0000-002")
+    at = vote(at, "best", "g0000-003")
+    summary = run.vote_summary(0)
+    assert (summary["g0000-002"].likes, summary["g0000-002"].dislikes) == (0, 1)
+    assert summary["g0000-003"].best == 1
+    # the tally on the page already includes the click that caused this redraw
+    assert "best 1" in texts(at.caption)
+
+
+def test_best_of_batch_is_one_pick_per_voter(runs):
+    run = make_run(runs, "r1", population=4)
+    at = page_app("page_vote").run()
+    at.sidebar.text_input(key="voter").input("bo").run()
+    at = vote(at, "best", "g0000-000")
+    at = vote(at, "best", "g0000-002")
+    summary = run.vote_summary(0)
+    assert summary["g0000-002"].best == 1
+    assert summary["g0000-000"].best == 0 and summary["g0000-000"].likes == 1  # demoted to a like
+    # another voter's best is independent
+    at.sidebar.text_input(key="voter").input("cy").run()
+    vote(at, "best", "g0000-000")
+    assert run.vote_summary(0)["g0000-000"].best == 1
+
+
+def test_vote_page_shows_the_parents_and_why(runs):
+    run = make_run(runs, "r1", population=4, generations=2)
+    at = page_app("page_vote").run()
+    chosen = run.parents_of_next(0)
+    assert "How generation 1 was made" in texts(at.subheader)
+    assert sorted(previews(at, "liandan-parent")) == sorted(p["id"] for p in chosen)
+    shown = texts(at.caption)
+    for p in chosen:
+        assert p["reason"] in shown
+
+
+def test_waiting_run_shows_vote_progress(runs):
+    run = make_run(runs, "r1", mode="interactive")
+    state = run.state
+    run.write_state("waiting_votes", 0, votes_needed=3)  # this test process stands in for the engine
+    assert state["status"] == "waiting_votes"
+    at = page_app("page_vote").run()
+    at.sidebar.text_input(key="voter").input("ada").run()
+    at = vote(at, "like", "g0000-000")
+    assert "1 of 3" in texts(at.info)
+
+
+# ---------------------------------------------------------------- other pages
+
+
+def test_preset_page_shows_parameters_code_and_stats(runs):
+    run = make_run(runs, "r1")
+    at = page_app("page_preset").run()
+    assert not at.exception
+    ind = run.load_generation(0)[0]
+    text = run.preset_path(ind.id).read_text(encoding="latin-1")
+    table = at.dataframe[0].value
+    shown = dict(zip(table["parameter"], table["value"]))
+    # every top-level number the file sets away from its default is listed with the file's value
+    file_values = dict(re.findall(r"^(fDecay|fGammaAdj|fWaveScale)=([-0-9.]+)$", text, re.M))
+    assert file_values, "seed preset should set these"
+    for key, value in file_values.items():
+        assert float(shown[key]) == pytest.approx(float(value))
+    assert "zoom" not in shown or float(shown["zoom"]) != 1.0
+    assert at.dataframe[1].value["statistic"].tolist() == list(ind.stats)
+    assert "per_frame" in [e.label for e in at.expander]
+    assert at.get("download_button")
+
+
+def test_runs_page_lists_runs_and_lineage(runs):
+    make_run(runs, "r1", population=4, generations=2)
+    make_run(runs, "r2", population=3, generations=1)
+    at = page_app("page_runs").run()
+    assert not at.exception
+    listed = at.dataframe[0].value["run"].tolist()
+    assert sorted(listed) == ["r1", "r2"]
+    at.sidebar.selectbox(key="runs_run").select("r1").run()
+    at.selectbox(key="lineage_ind_r1_1").select("g0001-002").run()
+    ind = RunStore(runs).open("r1").individual("g0001-002")
+    shown = previews(at, "liandan-lineage")
+    assert shown[0] == "g0001-002" and sorted(shown[1:]) == sorted(ind.parents)
+
+
+def test_runs_page_only_passes_flags_liandan_evolve_has(runs):
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+    from ui.page_runs import evolve_args
+
+    args = evolve_args("x", 4, 2, 0, "interactive", runs / "s", runs / "a.wav", runs / "c.toml", 0)
+    help_text = CliRunner().invoke(app, ["evolve", "--help"], env={"COLUMNS": "200", "TERM": "dumb"}).output
+    for flag in (a for a in args if a.startswith("--")):
+        assert flag in help_text, f"liandan evolve has no {flag}"
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    """Background CLI jobs the Runs page starts, recorded instead of started."""
+    calls = []
+
+    def fake(*args, log_path):
+        calls.append(list(args))
+        return 4242
+
+    monkeypatch.setattr("ui.page_runs.launch_background", fake)
+    return calls
+
+
+def test_runs_page_branches_a_new_run_from_an_individual(runs, launched):
+    make_run(runs, "r1", population=4, generations=2)
+    at = page_app("page_runs").run()
+    at.sidebar.selectbox(key="runs_run").select("r1").run()
+    at.selectbox(key="lineage_ind_r1_1").select("g0001-003").run()
+    form_button = [b for b in at.button if b.label == "Branch and start"][0]
+    form_button.click().run()
+    assert not at.exception
+    new_id = "r1-from-g0001-003"
+    branched = RunStore(runs).open(new_id)
+    assert branched.config["branch"]["run"] == "r1" and branched.config["branch"]["individual"] == "g0001-003"
+    assert branched.config["branch"]["genome"] == RunStore(runs).open("r1").individual("g0001-003").genome
+    assert launched == [["resume", new_id, "--runs-dir", str(runs)]]
+    assert "started r1-from-g0001-003" in texts(at.success)
+
+
+def test_runs_page_checks_the_config_before_starting(tmp_path):
+    from ui.page_runs import config_problem, interactive_config
+
+    good = tmp_path / "good.toml"
+    good.write_text(interactive_config(5, 60))
+    assert config_problem(good, {"run.population": 4, "run.mode": "interactive"}) is None
+    assert "ga.elite" in config_problem(good, {"run.population": 2})  # elites need a bigger population
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run]\nvotes_needed = -1\n")
+    assert "votes_needed" in config_problem(bad, {})
+
+
+@pytest.mark.slow
+def test_runs_page_starts_a_run_the_cli_accepts(runs, launched):
+    from ui_helpers import SEEDS, liandan
+
+    at = page_app("page_runs").run()
+    boxes = {t.label: t for t in at.text_input}
+    boxes["Run name"].input("started")
+    boxes["Seed folder (blank: the projectM presets, else the built-in seeds)"].input(str(SEEDS))
+    numbers = {n.label: n for n in at.number_input}
+    numbers["Population"].set_value(3)
+    numbers["Generations"].set_value(1)
+    numbers["Worker processes"].set_value(0)
+    numbers["Interactive: votes to wait for"].set_value(7)
+    at.radio[0].set_value("interactive")
+    [b for b in at.button if b.label == "Start"][0].click().run()
+    assert not at.exception
+    assert len(launched) == 1 and launched[0][:3] == ["evolve", "--run", "started"]
+    config = Path(launched[0][launched[0].index("--config") + 1])
+    assert "votes_needed = 7" in config.read_text()
+    # the command line the page built runs for real
+    done = subprocess.run(liandan(*launched[0], "--frames", "16", "--size", "48"), cwd=ui_helpers.REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = RunStore(runs).open("started")
+    assert run.config["run"]["mode"] == "interactive" and run.config["run"]["votes_needed"] == 7
+    assert run.status == "finished" and len(run.load_generation(0)) == 3
+
+
+def test_breed_page_makes_a_child_that_parses(runs):
+    make_run(runs, "r1", population=4)
+    at = page_app("page_breed").run()
+    assert "Pick two parents." not in texts(at.info)  # both pickers default to the run
+    at.selectbox(key="b_ind_r1_0").select("g0000-002").run()
+    at.slider(key="breed_ratio").set_value(0.3).run()
+    at.button(key="breed_go").click().run()
+    assert not at.exception, at.exception
+    child = at.session_state["child"]
+    assert child["parents"] == ("r1/g0000-000", "r1/g0000-002") and child["ratio"] == 0.3
+    preset = parse_milk(child["text"], source="child")
+    assert preset.params  # a real preset came back through the reader
+    assert at.get("download_button")
+    assert previews(at, "liandan-child") == ["child"]  # rendered by the subprocess
+
+
+def test_breeding_names_the_broken_parent():
+    from evo.breeding import BreedError, breed_texts
+
+    broken = (Path(__file__).parent / "fixtures" / "broken_nul.milk").read_bytes()
+    with pytest.raises(BreedError) as err:
+        breed_texts("[preset00]\nzoom=1.1\n", broken, names=("good.milk", "bad.milk"))
+    assert "bad.milk" in str(err.value) and "good.milk" not in str(err.value)
+
+
+# ---------------------------------------------------------------- many voters at once
+# 8 threads x 500 votes is tests/test_store.py::test_votes_from_many_threads_all_stored; here the
+# case it leaves out: several processes (two `liandan ui` servers, the engine) writing at once.
+
+
+VOTER_SCRIPT = """
+import sys
+from evo.store import RunStore
+run = RunStore(sys.argv[1]).open("r1")
+ids = sys.argv[3].split(",")
+for n in range(500):
+    run.add_vote(ids[n % len(ids)], "proc" + sys.argv[2], 1 if n % 3 else -1, best=(n % 50 == 0))
+"""
+
+
+def test_votes_from_4_processes_all_stored(runs):
+    run = make_run(runs, "r1", population=4)
+    ids = ",".join(i.id for i in run.load_generation(0))
+    procs = [subprocess.Popen([sys.executable, "-c", VOTER_SCRIPT, str(runs), str(k), ids], cwd=ui_helpers.REPO)
+             for k in range(4)]
+    assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
+    votes = run.votes()
+    assert len(votes) == 2000 and len({v.id for v in votes}) == 2000
+    assert sorted({v.voter for v in votes}) == [f"proc{k}" for k in range(4)]
+    assert all(sum(v.voter == f"proc{k}" for v in votes) == 500 for k in range(4))
+
+
+# ---------------------------------------------------------------- the app and its command
+
+
+def test_whole_app_starts_on_the_vote_page(runs):
+    make_run(runs, "r1", population=3)
+    at = AppTest.from_file(str(ui_helpers.REPO / "ui" / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Vote"
+    assert at.sidebar.text_input(key="voter").label == "Your name (voter id)"
+    assert previews(at) == ["g0000-000", "g0000-001", "g0000-002"]
+
+
+@pytest.mark.parametrize("extra, host", [([], "127.0.0.1"), (["--host", "0.0.0.0"], "0.0.0.0")])
+def test_ui_command_binds_localhost_unless_told(monkeypatch, tmp_path, extra, host):
+    from typer.testing import CliRunner
+
+    import ui.cli_ui
+    from ui.cli import app
+
+    seen = {}
+
+    def fake_call(cmd, env):
+        seen.update(cmd=cmd, env=env)
+        return 0
+
+    monkeypatch.setattr(ui.cli_ui.subprocess, "call", fake_call)
+    result = CliRunner().invoke(app, ["ui", "--runs-dir", str(tmp_path / "r"), "--port", "8765", *extra])
+    assert result.exit_code == 0, result.output
+    cmd = seen["cmd"]
+    assert cmd[cmd.index("--server.address") + 1] == host
+    assert cmd[cmd.index("--server.port") + 1] == "8765"
+    assert Path(cmd[cmd.index("run") + 1]).name == "app.py"
+    assert seen["env"]["LIANDAN_RUNS_DIR"] == str((tmp_path / "r").resolve())

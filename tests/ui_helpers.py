@@ -1,0 +1,163 @@
+"""Fixtures for the UI tests: real run folders made through the real store API, tiny real images,
+and the real engine driven through its CLI.
+
+``make_run`` writes what the engine would (checkpoints, preset.milk, an animated preview.webp and a
+still.png per individual) without rendering, so page-logic tests stay fast; ``start_evolve`` runs
+the real ``liandan evolve`` for the browser test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "evo" / "seeds"
+
+
+def seed_files() -> list[Path]:
+    return sorted(SEEDS.glob("*.milk"))
+
+
+def tiny_webp(colour: tuple[int, int, int], size: int = 32, frames: int = 3) -> bytes:
+    """A real animated WebP (frames get brighter), the format the engine writes."""
+    from PIL import Image
+
+    images = [Image.new("RGB", (size, size), tuple(min(255, c + 40 * k) for c in colour)) for k in range(frames)]
+    buf = io.BytesIO()
+    images[0].save(buf, "WEBP", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return buf.getvalue()
+
+
+def tiny_png(colour: tuple[int, int, int], size: int = 32) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _colour(k: int) -> tuple[int, int, int]:
+    return ((60 * k + 40) % 200, (110 * k + 80) % 200, (170 * k + 20) % 200)
+
+
+def _record(g: int, i: int, preset_path: Path, parents: list[str], operator: str, score: float) -> dict:
+    from evo.genome import genome_from_preset, genome_id
+    from renderer.preset import load_milk
+
+    genome = genome_from_preset(load_milk(preset_path))
+    return {"id": f"g{g:04d}-{i:03d}", "generation": g, "genome": genome.to_json(), "genome_id": genome_id(genome),
+            "parents": parents, "operator": operator, "score": score, "stats": {"entropy": 3.0 + i, "edge_density": 0.1 * i},
+            "error": None, "degenerate": None}
+
+
+def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generations: int = 1,
+             mode: str = "autonomous") -> "object":
+    """A run folder with ``generations`` checkpoints of ``population`` real seed presets.
+
+    Every generation but the last has ``next`` (parents and reasons), like a run whose selection
+    already happened; the last one is still open for votes.
+    """
+    from evo.config import load_config
+    from evo.store import RunStore, atomic_write_bytes
+    from renderer.preset import dump_milk, load_milk
+
+    files = seed_files()
+    cfg = load_config(None, {"run.population": population, "run.generations": max(generations, 2), "run.mode": mode})
+    store = RunStore(root)
+    run = store.create(run_id, cfg.to_dict())
+    prev: list[str] = []
+    for g in range(generations):
+        records = []
+        for i in range(population):
+            src = files[(g + i) % len(files)]
+            parents = [f"seed:{src.name}"] if g == 0 else [prev[i % len(prev)], prev[(i + 1) % len(prev)]]
+            rec = _record(g, i, src, parents, "seed" if g == 0 else "crossbreed", round(0.3 + 0.1 * i, 3))
+            d = run.individual_dir(rec["id"])
+            d.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
+            atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(i)))
+            atomic_write_bytes(d / "still.png", tiny_png(_colour(i)))
+            records.append(rec)
+        body = {"individuals": records, "hall_of_fame": [], "logbook": [{"gen": g, "best": 0.6, "mean": 0.45}], "next": None}
+        if g + 1 < generations:
+            body["next"] = {"parents": [{"id": records[-1]["id"], "reason": "elite #1 (combined score 0.6000)"},
+                                        {"id": records[-2]["id"], "reason": "won a tournament"}],
+                            "votes_used": {}, "offspring": [], "rng": {}}
+        run.write_checkpoint(g, body)
+        prev = [r["id"] for r in records]
+    run.write_state("waiting_votes" if mode == "interactive" else "stopped", generations - 1, pid=None)
+    return store.open(run_id)
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def liandan(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ui.cli", *args]
+
+
+def start_process(cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as fh:
+        return subprocess.Popen(cmd, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=dict(os.environ, LP_NUM_THREADS="0", **(env or {})), start_new_session=True)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM this process (and only its own process group, which it leads), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+    except ProcessLookupError:
+        pass
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2, log: Path | None = None):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail}")
+
+
+def wait_http(url: str, timeout: float, log: Path | None = None) -> None:
+    import urllib.request
+
+    def ok() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    wait_for(ok, timeout, url, interval=0.3, log=log)
+
+
+def state_status(run_dir: Path) -> str | None:
+    try:
+        return json.loads((run_dir / "state.json").read_text()).get("status")
+    except (OSError, json.JSONDecodeError):
+        return None
