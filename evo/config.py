@@ -1,0 +1,230 @@
+"""Run configuration: the defaults TOML, a user's TOML on top, CLI flags on top of that.
+
+A run's config is saved in ``runs/<id>/config.json`` and is the only input (besides the seed
+presets and the audio) that determines the run, so resume and branch read it back from there.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
+CORPUS_DIR = Path("/usr/share/projectM/presets")
+SHIPPED_SEEDS_DIR = Path(__file__).with_name("seeds")
+MODES = ("autonomous", "interactive")
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; names the file and key."""
+
+
+@dataclass
+class RunSection:
+    seed: int = 0
+    population: int = 24
+    generations: int = 10
+    mode: str = "autonomous"
+    votes_needed: int = 0
+    vote_timeout_s: float = 300.0
+
+
+@dataclass
+class SeedsSection:
+    dir: str = ""
+    random_fraction: float = 0.0
+    md1_only: bool = True
+
+
+@dataclass
+class GASection:
+    tournament_size: int = 3
+    elite: int = 2
+    crossover_prob: float = 0.6
+    mutation_prob: float = 0.9
+    hall_of_fame: int = 12
+    mutation_rates: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class VotesSection:
+    weight: float = 1.0
+    best_bonus: float = 2.0
+    predictor_weight: float = 0.0
+
+
+@dataclass
+class FitnessSection:
+    width: int = 128
+    height: int = 128
+    frames: int = 90
+    fps: float = 60.0
+    mesh: list[int] = field(default_factory=lambda: [48, 36])
+    sample_every: int = 4
+    static_every: int = 3
+    skip: int = 8
+    audio: str = ""
+    audio_seed: int = 0
+    render_seed: int = 0
+    timeout_s: float = 20.0
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PreviewSection:
+    enabled: bool = True
+    size: int = 96
+    frames: int = 18
+    still: bool = True
+
+
+@dataclass
+class EvaluationSection:
+    workers: int = 2
+
+
+@dataclass
+class RunConfig:
+    run: RunSection = field(default_factory=RunSection)
+    seeds: SeedsSection = field(default_factory=SeedsSection)
+    ga: GASection = field(default_factory=GASection)
+    votes: VotesSection = field(default_factory=VotesSection)
+    fitness: FitnessSection = field(default_factory=FitnessSection)
+    preview: PreviewSection = field(default_factory=PreviewSection)
+    evaluation: EvaluationSection = field(default_factory=EvaluationSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<config>") -> "RunConfig":
+        cfg = cls()
+        _merge_into(cfg, data, source)
+        cfg.validate(source)
+        return cfg
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "<command line>") -> "RunConfig":
+        """Copy with dotted keys replaced (``{"run.seed": 3}``); ``None`` values are ignored."""
+        nested: dict[str, Any] = {}
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            parts = dotted.split(".")
+            node = nested
+            for p in parts[:-1]:
+                node = node.setdefault(p, {})
+            node[parts[-1]] = value
+        out = copy.deepcopy(self)
+        _merge_into(out, nested, source)
+        out.validate(source)
+        return out
+
+    def validate(self, source: str = "<config>") -> None:
+        def need(ok: bool, key: str, what: str) -> None:
+            if not ok:
+                raise ConfigError(f"{source}: {key} {what}")
+
+        r, g, f = self.run, self.ga, self.fitness
+        need(r.population >= 2, "run.population", f"must be >= 2, got {r.population}")
+        need(r.generations >= 1, "run.generations", f"must be >= 1, got {r.generations}")
+        need(r.mode in MODES, "run.mode", f"must be one of {MODES}, got {r.mode!r}")
+        need(r.votes_needed >= 0, "run.votes_needed", "must be >= 0")
+        need(0 <= self.seeds.random_fraction <= 1, "seeds.random_fraction", "must be in [0, 1]")
+        need(g.tournament_size >= 1, "ga.tournament_size", "must be >= 1")
+        need(0 <= g.elite < r.population, "ga.elite", f"must be in [0, population), got {g.elite}")
+        need(0 <= g.crossover_prob <= 1, "ga.crossover_prob", "must be in [0, 1]")
+        need(0 <= g.mutation_prob <= 1, "ga.mutation_prob", "must be in [0, 1]")
+        need(g.hall_of_fame >= 1, "ga.hall_of_fame", "must be >= 1")
+        need(8 <= f.width <= 4096 and 8 <= f.height <= 4096, "fitness.width/height", "must be in [8, 4096]")
+        need(f.frames >= 2, "fitness.frames", f"must be >= 2, got {f.frames}")
+        need(f.fps > 0, "fitness.fps", "must be > 0")
+        need(len(f.mesh) == 2 and all(m >= 2 for m in f.mesh), "fitness.mesh", "must be [mx, my], each >= 2")
+        need(f.sample_every >= 1, "fitness.sample_every", "must be >= 1")
+        need(f.static_every >= 1, "fitness.static_every", "must be >= 1")
+        need(len(range(f.skip, f.frames, f.sample_every)) >= 2, "fitness.skip/sample_every", "must leave >= 2 sampled frames")
+        need(0 <= f.skip < f.frames, "fitness.skip", "must be in [0, frames)")
+        need(f.timeout_s > 0, "fitness.timeout_s", "must be > 0")
+        need(self.preview.size >= 8, "preview.size", "must be >= 8")
+        need(self.preview.frames >= 1, "preview.frames", "must be >= 1")
+        from evo.fitness import FEATURES
+
+        unknown = sorted(set(f.weights) - set(FEATURES))
+        need(not unknown, "fitness.weights", f"has unknown features {unknown} (known: {', '.join(FEATURES)})")
+        need(self.evaluation.workers >= 0, "evaluation.workers", "must be >= 0")
+
+
+def _merge_into(obj: Any, data: dict[str, Any], source: str, prefix: str = "") -> None:
+    """Set dataclass fields from a nested dict, checking names and types as we go."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {prefix.rstrip('.') or 'config'} must be a table")
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in fields:
+            raise ConfigError(f"{source}: unknown key {dotted!r} (known: {', '.join(sorted(fields))})")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            _merge_into(current, value, source, dotted + ".")
+        elif isinstance(current, dict):  # tables merge key by key: a user file may set one weight
+            setattr(obj, key, {**current, **_coerce(current, value, dotted, source)})
+        else:
+            setattr(obj, key, _coerce(current, value, dotted, source))
+
+
+def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
+    kind = type(current)
+    try:
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise TypeError
+            return int(value)
+        if kind is float:
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        if kind is str:
+            return str(value) if value is not None else ""
+        if kind is list:
+            return [int(v) for v in value]
+        if kind is dict:
+            return {str(k): float(v) for k, v in dict(value).items()}
+    except (TypeError, ValueError):
+        pass
+    raise ConfigError(f"{source}: {key} must be a {kind.__name__}, got {value!r}")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Defaults file, then ``path`` (if any), then dotted ``overrides``."""
+    cfg = RunConfig()
+    _merge_into(cfg, read_toml(DEFAULT_CONFIG_PATH), str(DEFAULT_CONFIG_PATH))
+    if path is not None:
+        _merge_into(cfg, read_toml(path), str(path))
+    cfg.validate(str(path or DEFAULT_CONFIG_PATH))
+    if overrides:
+        cfg = cfg.with_overrides(overrides)
+    return cfg
+
+
+def default_seeds_dir(cfg: RunConfig) -> Path:
+    if cfg.seeds.dir:
+        return Path(cfg.seeds.dir)
+    return CORPUS_DIR if CORPUS_DIR.is_dir() else SHIPPED_SEEDS_DIR

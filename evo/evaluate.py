@@ -1,0 +1,264 @@
+"""Candidate evaluation in this process or on Dask distributed worker processes.
+
+Each worker process keeps one Renderer (one GL context) and one audio analyzer in a module
+global, made lazily by the first task that needs them and reused for every later candidate:
+creating a context and synthesising the music cost far more than rendering one candidate.
+Workers are *spawned* (never forked: forking after a GL context exists can hang llvmpipe) and
+run one thread each with ``LP_NUM_THREADS=0`` (LIMITS.md: two single-threaded processes are
+the fastest arrangement on two cores).
+
+Failure handling, in order of how often it happens:
+- the candidate raises (bad code, NaNs, a shader that will not compile): ``evaluate_genome``
+  turns it into an error record with the worst score;
+- the candidate is slow: the render loop checks a deadline between frames (cooperative);
+- the candidate hangs inside one call or crashes the process: only with Dask workers, the
+  driver notices (hard timeout / KilledWorker), restarts that worker and records an error.
+Both evaluators return results keyed by task, so the engine orders them itself and the run
+never depends on which worker finished first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from evo.fitness import WORST_SCORE, EvalSettings, evaluate_genome, make_analyzer, make_renderer
+
+HARD_TIMEOUT_GRACE_S = 15.0
+_POLL_S = 0.25
+
+# ---------------------------------------------------------------- worker side
+
+_WORKER: dict[str, object] = {}
+_GL_THREAD = None  # one thread owns the GL context: EGL contexts are current on one thread only
+
+
+def _gl_thread():
+    """The process's GL thread. Dask runs tasks on executor threads (and ``client.run`` on yet
+    another), so every GL call is funnelled through this single long-lived thread."""
+    global _GL_THREAD
+    if _GL_THREAD is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _GL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liandan-gl")
+    return _GL_THREAD
+
+
+def worker_resources(settings: EvalSettings):
+    """This process's renderer and analyzer for ``settings`` (made once, then reused)."""
+    rkey, akey = ("renderer",) + settings.render_key(), ("audio",) + settings.audio_key()
+    if _WORKER.get("rkey") != rkey:
+        old = _WORKER.pop("renderer", None)
+        if old is not None and hasattr(old, "release"):
+            old.release()
+        _WORKER["renderer"] = make_renderer(settings)
+        _WORKER["rkey"] = rkey
+    if _WORKER.get("akey") != akey:
+        _WORKER["analyzer"] = make_analyzer(settings)
+        _WORKER["akey"] = akey
+    return _WORKER["renderer"], _WORKER["analyzer"]
+
+
+def evaluate_task(genome_json: dict, settings: EvalSettings, out_dir: str | None) -> dict:
+    """The function a Dask worker runs for one candidate (picklable by reference)."""
+    return _gl_thread().submit(evaluate_here, genome_json, settings, out_dir).result()
+
+
+def evaluate_here(genome_json: dict, settings: EvalSettings, out_dir: str | None) -> dict:
+    """Evaluate on the calling thread (which must be the thread that uses this process's GL)."""
+    try:
+        renderer, analyzer = worker_resources(settings)
+    except Exception as exc:  # noqa: BLE001 - no GL here is an error for this candidate, not a crash
+        return error_result(f"worker cannot render: {type(exc).__name__}: {exc}")
+    return evaluate_genome(genome_json, settings, renderer, analyzer, out_dir)
+
+
+def warm_up(settings: EvalSettings) -> bool:
+    _gl_thread().submit(worker_resources, settings).result()
+    return True
+
+
+def error_result(message: str, seconds: float = 0.0) -> dict:
+    return {"score": WORST_SCORE, "stats": {}, "degenerate": None, "error": message, "warnings": [], "seconds": seconds}
+
+
+# ---------------------------------------------------------------- driver side
+
+
+@dataclass
+class Task:
+    key: str  # individual id
+    genome: dict  # Genome.to_json()
+    out_dir: str | None  # where previews go
+
+
+class InProcessEvaluator:
+    """``workers = 0``: no isolation (a segfault ends the run) but no start-up cost either."""
+
+    workers = 0
+
+    def __init__(self, settings: EvalSettings):
+        self.settings = settings
+        os.environ.setdefault("LP_NUM_THREADS", "0")
+
+    def start(self) -> None:
+        worker_resources(self.settings)
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[str, dict]]:
+        for t in tasks:  # on the caller's thread: the engine's main thread owns GL in this mode
+            yield t.key, evaluate_here(t.genome, self.settings, t.out_dir)
+
+    def close(self) -> None:
+        _release_resources()
+
+
+def _release_resources() -> None:
+    r = _WORKER.pop("renderer", None)
+    _WORKER.pop("rkey", None)
+    if r is not None and hasattr(r, "release"):
+        r.release()
+
+
+class DaskEvaluator:
+    """A LocalCluster of spawned single-threaded worker processes, or an existing scheduler."""
+
+    def __init__(self, settings: EvalSettings, workers: int = 2, address: str | None = None, task=None):
+        self.task = task or evaluate_task  # any picklable f(genome_json, settings, out_dir) -> result
+        self.settings = settings
+        self.workers = workers
+        self.address = address
+        self.cluster = None
+        self.client = None
+        self._serial = 0
+
+    def start(self) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        os.environ["LP_NUM_THREADS"] = "0"  # inherited by the spawned workers
+        quiet_dask_logging()
+        dask.config.set(
+            {
+                "distributed.worker.multiprocessing-method": "spawn",
+                "distributed.scheduler.allowed-failures": 0,  # a crashing candidate fails at once
+                "distributed.scheduler.worker-saturation": 1.0,  # one task per worker: no bystanders
+                "distributed.worker.daemon": False,
+                "distributed.admin.tick.limit": "1h",
+                "distributed.deploy.lost-worker-timeout": "5s",
+                "distributed.scheduler.work-stealing": False,
+                "distributed.worker.profile.enabled": False,  # its sampling thread costs the GL thread ~10%
+            }
+        )
+        if self.address:
+            self.client = Client(self.address)
+        else:
+            self.cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                memory_limit=0,
+            )
+            self.client = Client(self.cluster)
+        self.client.run(warm_up, self.settings)
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[str, dict]]:
+        """Results as they finish. At most one task per worker thread is in flight, so a task's
+        start time is known (for the hard timeout) and a crash takes no bystander with it."""
+        from collections import deque
+
+        from distributed import wait
+
+        client = self.client
+        queue = deque(tasks)
+        inflight: dict = {}  # future -> (task, submit time)
+        timeout = self.settings.timeout_s
+        hard_limit = timeout + min(HARD_TIMEOUT_GRACE_S, max(2.0, timeout))
+        while queue or inflight:
+            capacity = max(1, self._capacity())
+            while queue and len(inflight) < capacity:
+                t = queue.popleft()
+                self._serial += 1
+                fut = client.submit(self.task, t.genome, self.settings, t.out_dir, key=f"evaluate-{self._serial}", pure=False)
+                inflight[fut] = (t, time.monotonic())
+            try:
+                done, _ = wait(list(inflight), timeout=_POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            for fut in done:
+                t, _ = inflight.pop(fut)
+                yield t.key, self._result(fut)
+            now = time.monotonic()
+            late = [f for f, (_, t0) in inflight.items() if now - t0 > hard_limit]
+            if late:
+                where = {k: w for w, keys in self._processing().items() for k in keys}
+                for fut in late:
+                    t, t0 = inflight.pop(fut)
+                    worker = where.get(str(fut.key))
+                    fut.cancel()
+                    if worker:  # in the background: the other workers keep going meanwhile
+                        threading.Thread(target=self._restart, args=(worker,), daemon=True).start()
+                    yield t.key, error_result(f"hung: killed after {hard_limit:g} s", now - t0)
+
+    def _capacity(self) -> int:
+        try:
+            return sum(self.client.nthreads().values())
+        except Exception:  # noqa: BLE001
+            return self.workers
+
+    def _result(self, fut) -> dict:
+        try:
+            return fut.result()
+        except Exception as exc:  # noqa: BLE001 - KilledWorker (crash), CancelledError, ...
+            name = type(exc).__name__
+            if name == "KilledWorker":
+                return error_result("crashed: the worker process died while rendering this candidate")
+            return error_result(f"{name}: {exc}"[:2000])
+
+    def _processing(self) -> dict[str, list[str]]:
+        try:
+            return {w: [str(k) for k in keys] for w, keys in self.client.processing().items()}
+        except Exception:  # noqa: BLE001 - monitoring must never end the run
+            return {}
+
+    def _restart(self, worker: str) -> None:
+        try:
+            self.client.restart_workers([worker], timeout=60, raise_for_error=False)
+        except Exception:  # noqa: BLE001
+            pass
+
+    def close(self) -> None:
+        for thing in (self.client, self.cluster):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        self.client = self.cluster = None
+
+
+def quiet_dask_logging() -> None:
+    """Dask logs start-up chatter and tracebacks of candidates we already record: keep it out."""
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker", "distributed.core",
+                 "distributed.utils_perf", "distributed.shuffle", "bokeh", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def make_evaluator(settings: EvalSettings, workers: int, address: str | None = None):
+    if workers <= 0 and not address:
+        return InProcessEvaluator(settings)
+    return DaskEvaluator(settings, workers=max(1, workers), address=address)
+
+
+def evaluations_per_second(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 and math.isfinite(seconds) else 0.0
+
+
+ProgressCallback = Callable[[str, dict], None]

@@ -1,0 +1,81 @@
+"""evo.evaluate: Dask workers survive crashing and hanging candidates; results keyed by task."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from evo.evaluate import DaskEvaluator, InProcessEvaluator, Task
+from evo.fitness import WORST_SCORE, EvalSettings
+
+
+def fake_task(genome_json, settings, out_dir):
+    """Stands in for rendering: behaves as the genome tells it (runs inside a spawned worker)."""
+    kind = genome_json["kind"]
+    if kind == "crash":
+        os._exit(3)  # the whole worker process dies, like a segfault in the GL driver
+    if kind == "hang":
+        time.sleep(3600)
+    return {"score": float(genome_json["value"]), "stats": {"pid": os.getpid()}, "degenerate": None, "error": None,
+            "warnings": [], "seconds": 0.0}
+
+
+@pytest.mark.slow
+def test_crashing_and_hanging_candidates_get_errors_and_the_rest_finish():
+    settings = EvalSettings(timeout_s=0.5)
+    ev = DaskEvaluator(settings, workers=2, task=fake_task)
+    try:
+        import dask
+
+        ev.start = _start_without_warmup.__get__(ev)  # no GL needed for the fake task
+        ev.start()
+        tasks = [Task(f"ok{i}", {"kind": "ok", "value": i}, None) for i in range(4)]
+        tasks.insert(1, Task("crash", {"kind": "crash"}, None))
+        tasks.insert(3, Task("hang", {"kind": "hang"}, None))
+        t0 = time.monotonic()
+        results = dict(ev.run(tasks))
+        elapsed = time.monotonic() - t0
+        assert set(results) == {t.key for t in tasks}
+        assert results["crash"]["score"] == WORST_SCORE and "crashed" in results["crash"]["error"]
+        assert results["hang"]["score"] == WORST_SCORE and "hung" in results["hang"]["error"]
+        for i in range(4):
+            assert results[f"ok{i}"]["score"] == i and results[f"ok{i}"]["error"] is None
+        assert elapsed < 60
+        # the cluster still works after losing two workers
+        again = dict(ev.run([Task("after", {"kind": "ok", "value": 7}, None)]))
+        assert again["after"]["score"] == 7
+        assert dask.config.get("distributed.scheduler.allowed-failures") == 0
+    finally:
+        ev.close()
+
+
+def _start_without_warmup(self):
+    """DaskEvaluator.start minus the GL warm-up (the fake task renders nothing)."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    from evo.evaluate import quiet_dask_logging
+
+    quiet_dask_logging()
+    dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0,
+                     "distributed.worker.multiprocessing-method": "spawn", "distributed.scheduler.work-stealing": False})
+    self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                dashboard_address=None, silence_logs=logging.ERROR, memory_limit=0)
+    self.client = Client(self.cluster)
+
+
+def test_in_process_evaluator_reports_bad_genomes_as_errors(tmp_path):
+    settings = EvalSettings(width=32, height=32, frames=12, skip=2, sample_every=2, mesh=(8, 6))
+    ev = InProcessEvaluator(settings)
+    try:
+        ev.start()
+        results = dict(ev.run([Task("junk", {"params": "not a dict"}, str(tmp_path / "junk"))]))
+    finally:
+        ev.close()
+    assert results["junk"]["score"] == WORST_SCORE
+    assert results["junk"]["error"]
+    assert not (tmp_path / "junk" / "preview.webp").exists()

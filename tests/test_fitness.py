@@ -1,0 +1,108 @@
+"""evo.fitness: the documented score, and real renders of real presets scored and previewed."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from evo.fitness import FEATURES, HEALTHY_FLOOR, WORST_SCORE, EvalSettings, band, evaluate_genome, features, score_stats
+from evo.genome import genome_from_preset
+from evo.image_stats import STAT_NAMES
+from evo.seeds import seed_paths
+from renderer.preset import load_milk, parse_milk
+
+HEALTHY = {
+    "luma_mean": 0.3, "luma_std": 0.2, "luma_flicker": 0.02, "entropy": 6.5, "colourfulness": 50.0, "colour_std": 0.2,
+    "edge_density": 0.1, "spatial_corr": 0.9, "compress_ratio": 0.5, "frac_dark": 0.1, "frac_bright": 0.01,
+    "change_mean": 0.05, "change_max": 0.1, "reactivity": 0.5,
+}
+
+
+def test_band_is_a_trapezoid():
+    assert band(0.0, 0, 1, 2, 3) == 0.0
+    assert band(0.5, 0, 1, 2, 3) == pytest.approx(0.5)
+    assert band(1.5, 0, 1, 2, 3) == 1.0
+    assert band(2.75, 0, 1, 2, 3) == pytest.approx(0.25)
+    assert band(3.0, 0, 1, 2, 3) == 0.0
+    assert band(float("nan"), 0, 1, 2, 3) == 0.0
+
+
+def test_every_feature_reads_an_existing_statistic():
+    assert {stat for stat, _ in FEATURES.values()} <= set(STAT_NAMES)
+    assert set(features(HEALTHY)) == set(FEATURES)
+
+
+def test_degenerate_scores_worst_and_healthy_scores_above_the_floor():
+    weights = {k: 1.0 for k in FEATURES}
+    black = dict(HEALTHY, luma_mean=0.001)
+    assert score_stats(black, weights) == (WORST_SCORE, "black")
+    frozen = dict(HEALTHY, change_max=0.0, change_mean=0.0)
+    assert score_stats(frozen, weights) == (WORST_SCORE, "frozen")
+    score, reason = score_stats(HEALTHY, weights)
+    assert reason is None and HEALTHY_FLOOR < score <= 1.0
+    # a statistic outside every band still beats any degenerate candidate
+    dull = dict(HEALTHY, entropy=1.0, colourfulness=0.0, edge_density=0.0, change_mean=0.001, reactivity=-1.0,
+                compress_ratio=0.01, luma_std=0.0, luma_mean=0.016, luma_flicker=0.5)
+    assert score_stats(dull, weights)[0] == pytest.approx(HEALTHY_FLOOR)
+
+
+def test_weights_steer_the_score():
+    more_motion = dict(HEALTHY, change_mean=0.12)
+    still = dict(HEALTHY, change_mean=0.003)
+    motion_only = {"temporal_change": 1.0}
+    assert score_stats(more_motion, motion_only)[0] > score_stats(still, motion_only)[0]
+    colour_only = {"colorfulness": 1.0}
+    assert score_stats(more_motion, colour_only)[0] == score_stats(still, colour_only)[0]
+
+
+SMALL = EvalSettings(width=64, height=64, frames=30, mesh=(16, 12), skip=6, sample_every=3, static_every=2,
+                     weights=tuple((k, 1.0) for k in FEATURES), preview_size=48, preview_frames=6)
+
+
+@pytest.fixture(scope="module")
+def gl():
+    from evo.fitness import make_analyzer, make_renderer
+
+    renderer = make_renderer(SMALL)
+    yield renderer, make_analyzer(SMALL)
+    renderer.release()
+
+
+def test_real_preset_gets_statistics_score_and_previews(gl, tmp_path):
+    genome = genome_from_preset(load_milk(seed_paths()[0])).to_json()
+    out = tmp_path / "ind"
+    res = evaluate_genome(genome, SMALL, *gl, out_dir=out)
+    assert res["error"] is None
+    assert set(res["stats"]) == set(STAT_NAMES)
+    assert res["degenerate"] is None and HEALTHY_FLOOR < res["score"] <= 1.0
+    with Image.open(out / "preview.webp") as im:
+        assert im.size == (48, 48) and getattr(im, "n_frames", 1) == 6
+    with Image.open(out / "still.png") as im:
+        assert im.size == (64, 64)
+
+
+def test_black_preset_is_degenerate(gl):
+    text = "[preset00]\nfDecay=0\nnWaveMode=0\nfWaveAlpha=0\nbAdditiveWaves=0\nfWaveScale=0\nob_size=0\nib_size=0\n"
+    text += "per_frame_1=wave_a = 0; decay = 0;\n"
+    res = evaluate_genome(genome_from_preset(parse_milk(text, "black.milk")).to_json(), SMALL, *gl)
+    assert res["error"] is None
+    assert res["degenerate"] in ("black", "frozen", "flat")
+    assert res["score"] == WORST_SCORE
+
+
+def test_evaluation_is_pure_on_a_reused_renderer(gl):
+    a, b = (genome_from_preset(load_milk(p)).to_json() for p in seed_paths()[1:3])
+    first = evaluate_genome(a, SMALL, *gl)
+    evaluate_genome(b, SMALL, *gl)
+    again = evaluate_genome(a, SMALL, *gl)
+    assert first["stats"] == again["stats"] and first["score"] == again["score"]
+
+
+def test_broken_genome_and_timeout_become_error_records(gl):
+    bad = evaluate_genome({"params": 3}, SMALL, *gl)
+    assert bad["score"] == WORST_SCORE and bad["error"]
+    genome = genome_from_preset(load_milk(seed_paths()[0])).to_json()
+    from dataclasses import replace
+
+    slow = evaluate_genome(genome, replace(SMALL, timeout_s=1e-6), *gl)
+    assert slow["score"] == WORST_SCORE and slow["error"].startswith("timeout")
