@@ -2,7 +2,9 @@
 
 Prints median and p95 of per-frame time, per-pixel time (vectorised where exact, as the
 renderer runs it) and per-pixel time forced item by item (scalar), plus how many presets
-ran per-pixel vectorised. Goal: per-pixel median <= 0.3 ms.
+ran per-pixel vectorised and by which route (plain vector; vector+shift / vector+scan for
+state carried between vertices, see renderer/eel/carried.py; items = vertex by vertex),
+with the per-pixel time per route. Goal: per-pixel median <= 0.3 ms.
     .venv/bin/python benchmarks/bench_eel.py [N_PRESETS]
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main(n_presets: int = 200) -> None:
     random.Random(0).shuffle(files)
     x, y, rad, ang = mesh()
     t_frame, t_pixel, t_scalar, t_both, vectorised, with_pp = [], [], [], [], 0, 0
+    by_mode: dict[str, list[float]] = {}
     for path in files[:n_presets]:
         eq = PresetEquations(load_milk(path), seed=0)
         inputs = dict(time=0.0, frame=0, fps=30, progress=0, bass=1.1, mid=1, treb=0.9,
@@ -60,6 +63,7 @@ def main(n_presets: int = 200) -> None:
             t_pixel.append(np.median(tp))
             t_both.append(np.median(np.add(tf, tp)))
             vectorised += eq.pixel_block.last_run_vectorised
+            by_mode.setdefault(eq.pixel_block.last_run_mode, []).append(np.median(tp))
             per_item = {"x": x.ravel(), "y": y.ravel(), "rad": rad.ravel(), "ang": ang.ravel(),
                         **{m: fv[m] for m in MOTION}}
             t0 = time.perf_counter()
@@ -68,6 +72,8 @@ def main(n_presets: int = 200) -> None:
     print(f"{n_presets} presets, {with_pp} with per-pixel code, mesh 49x37 ({x.size} vertices)")
     print(f"per-frame code          {stats(t_frame)}")
     print(f"per-pixel (as run)      {stats(t_pixel)}   vectorised {vectorised}/{with_pp}")
+    for mode, times in sorted(by_mode.items()):
+        print(f"  {mode:<13} {len(times):4d} presets   {stats(times)}   max {max(times) * 1e3:7.3f} ms")
     print(f"per-pixel scalar        {stats(t_scalar)}")
     print(f"per-frame + per-pixel   {stats(t_both)}")
 

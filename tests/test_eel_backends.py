@@ -71,7 +71,8 @@ def test_state_carried_between_items_runs_in_order():
     vm = VM(Runtime())
     vm.vars["flip"] = 1.0
     out = block.run_many(vm, {"sample": np.linspace(0, 1, 6)}, 6, ["y", "x"])
-    assert not block.last_run_vectorised
+    # flip and c depend on no per-point input: scanned as scalars, the rest vectorised
+    assert block.last_run_mode == "vector+scan"
     assert list(out["y"]) == [-1, 1, -1, 1, -1, 1]
     assert list(out["x"]) == [1, 2, 3, 4, 5, 6]
     assert vm.vars["c"] == 6.0 and vm.vars["flip"] == 1.0

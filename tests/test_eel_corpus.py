@@ -49,6 +49,7 @@ def test_corpus_compiles_and_per_pixel_vectorises():
         vectorised += eq.pixel_block.last_run_vectorised
     assert failures == KNOWN_FAILURES
     assert with_pp > 3000
-    # exact semantics: ~9% of per-pixel blocks carry real per-vertex recurrences (MD1
-    # `thresh` smoothing) and run vertex by vertex; measured 90.9% (target 95%).
-    assert vectorised / with_pp >= 0.90, (vectorised, with_pp)
+    # ~9% of per-pixel blocks carry state between vertices (MD1 `thresh` smoothing, q vars
+    # rewritten per vertex); renderer/eel/carried.py runs those vectorised exactly. What is
+    # left is conditional rand() and true per-vertex recurrences: measured 98.9%.
+    assert vectorised / with_pp >= 0.95, (vectorised, with_pp)

@@ -3,10 +3,15 @@
 `Block.run_many` has the meaning of "for each item: set its per-item variables, run, record
 outputs" and uses the vectorised function only when that gives the same result:
   * statically: analysis.BlockFacts.vectorisable (no loops/buffers/conditional rand);
-  * at run time, for blocks that read a variable before writing it (state carried between
-    items, e.g. `flip = -flip`): the vectorised run assumes every item saw the value the
-    first item saw; we accept it only if every item but the last left that value unchanged,
-    which makes it exactly the sequential result. Otherwise we run item by item.
+  * blocks that read a variable before writing it carry state from one item to the next
+    (`flip = -flip`, MilkDrop 1 `thresh` smoothing, `q1` rewritten per vertex).
+    carried.make_plan works out each item's entry values where that is exact: a scalar
+    scan of the state that depends on no item input, a shift by one item of values that
+    do not depend on their own past; everything else is assumed to keep its start value
+    and checked after the run (exact when every item but the last left it unchanged).
+    If the check fails we undo rand() draws and run item by item.
+`last_run_mode` says which way the last run_many went: vector, vector+shift, vector+scan
+or items.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import numpy as np
 
 from . import ast as A
 from .analysis import BlockFacts, analyse
+from .carried import CarryPlan, ScanStats, make_plan, scan_uniform
 from .errors import EELError, EELSyntax
 from .lexer import join_lines
 from .parser import parse
@@ -91,6 +97,9 @@ class Block:
         self._vector = None
         self.vector_source: str | None = None
         self.last_run_vectorised = False
+        self.last_run_mode = "items"      # vector | vector+shift | vector+scan | items
+        self.last_scan = ScanStats()      # scalar steps of the last uniform scan
+        self._plans: dict = {}
 
     # -- scalar ------------------------------------------------------------------------
     def run(self, vm: VM) -> None:
@@ -114,6 +123,7 @@ class Block:
         if n <= 0:
             return {o: np.zeros(0) for o in outputs}
         self.last_run_vectorised = False
+        self.last_run_mode = "items"
         if not self.empty and self.vectorisable:
             result = self._try_vector(vm, per_item, n, outputs)
             if result is not None:
@@ -121,26 +131,53 @@ class Block:
                 return result
         return self._run_items(vm, per_item, n, outputs)
 
+    def _plan(self, carried: set[str], arrays: set[str], consts: dict) -> CarryPlan | None:
+        key = (frozenset(carried), frozenset(arrays), frozenset(consts))
+        if key not in self._plans:
+            self._plans[key] = make_plan(self.program, carried, arrays, set(consts),
+                                         self.section)
+        return self._plans[key]
+
     def _try_vector(self, vm, per_item, n, outputs):
         carried = self.facts.carried - set(per_item)
-        if carried and self.facts.has_rand:
+        rt = vm.runtime
+        base = dict(vm.vars)
+        arrays, consts = set(), {}
+        for k, v in per_item.items():
+            if isinstance(v, np.ndarray) and v.ndim:
+                arrays.add(k)
+                base[k] = np.asarray(v, dtype=np.float64)
+            else:
+                consts[k] = base[k] = float(v)
+        plan = self._plan(carried, arrays, consts) if carried else None
+        if carried and plan is None:
             return None
         fn = self.vector_function()
-        rt = vm.runtime
-        env = dict(vm.vars)
-        for k, v in per_item.items():
-            env[k] = np.asarray(v, dtype=np.float64) if isinstance(v, np.ndarray) else float(v)
-        regs = dict(rt.regs)
-        with np.errstate(all="ignore"):
-            fn(env, regs, rt, n)
-        for name in carried:
-            start = vm.vars.get(name, 0.0) if not REG_NAME.match(name) else rt.regs.get(name, 0.0)
-            got = env.get(name, start) if not REG_NAME.match(name) else regs.get(name, start)
-            got = np.asarray(got)
+        rand_at = rt.rand_state() if self.facts.has_rand else None
+        starts = {c: (rt.regs if REG_NAME.match(c) else vm.vars).get(c, 0.0) for c in carried}
+        entries: dict[str, np.ndarray] = {}
+        mode = "vector"
+        if plan is not None and plan.uniform:
+            entries.update(scan_uniform(plan, dict(base), dict(rt.regs), rt, n, self.last_scan))
+            mode = "vector+scan"
+        for level in (plan.levels if plan is not None else ()):
+            env, regs = self._run_vector(fn, base, rt, entries, n, rand_at)
+            for c in level:
+                end = _column((regs if REG_NAME.match(c) else env).get(c, starts[c]), n)
+                entry = np.empty(n)
+                entry[0] = starts[c]
+                entry[1:] = end[:-1]
+                entries[c] = entry
+            mode = mode if mode != "vector" else "vector+shift"
+        env, regs = self._run_vector(fn, base, rt, entries, n, rand_at)
+        for name in (plan.rest if plan is not None else ()):
+            start = starts[name]
+            got = np.asarray((regs if REG_NAME.match(name) else env).get(name, start))
             if got.ndim and not np.array_equal(got[:-1], np.full(n - 1, start)):
-                return None
+                return self._undo(rt, rand_at)
             if not got.ndim and not (float(got) == start or n == 1):
-                return None
+                return self._undo(rt, rand_at)
+        self.last_run_mode = mode
         out = {}
         for o in outputs:
             v = np.asarray(env.get(o, 0.0), dtype=np.float64)
@@ -150,6 +187,24 @@ class Block:
         for k, v in regs.items():
             rt.regs[k] = _last(v)
         return out
+
+    @staticmethod
+    def _run_vector(fn, base, rt, entries, n, rand_at):
+        """One vectorised run from the namespace `base`, carried entry values given."""
+        if rand_at is not None:
+            rt.set_rand_state(rand_at)
+        env, regs = dict(base), dict(rt.regs)
+        for c, v in entries.items():
+            (regs if REG_NAME.match(c) else env)[c] = v
+        with np.errstate(all="ignore"):
+            fn(env, regs, rt, n)
+        return env, regs
+
+    @staticmethod
+    def _undo(rt, rand_at):
+        if rand_at is not None:
+            rt.set_rand_state(rand_at)
+        return None
 
     def _run_items(self, vm, per_item, n, outputs):
         rt = vm.runtime
@@ -175,6 +230,10 @@ class Block:
                 for o, col in results.items():
                     col[i] = get(o, 0.0)
         return {o: np.asarray(col, dtype=np.float64) for o, col in results.items()}
+
+
+def _column(v, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
 
 
 def _last(v):

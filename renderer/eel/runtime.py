@@ -97,6 +97,13 @@ class Runtime:
             at += take
         return out
 
+    def rand_state(self):
+        """Where the rand() stream stands, so a tentative vectorised run can be undone."""
+        return (self._gen.bit_generator.state, self._buf, self._pos)
+
+    def set_rand_state(self, state) -> None:
+        self._gen.bit_generator.state, self._buf, self._pos = state
+
     def rand(self, x: float) -> float:
         """rand(n): an integer in [0, n) (n < 1 counts as 1, so rand(0) = 0)."""
         return rand_scale(self.uniform(), x)
