@@ -2,12 +2,19 @@
 
 One frame, in MilkDrop 2's order (milkdropfs.cpp RenderFrame; butterchurn renderer.js):
   1. per-frame equations (time = k / fps, frame = k)
-  2. per-pixel equations and the warp mesh: last frame, warped and decayed, into the new target
-  3. (blur passes: added by the shader work, not needed by MD1 presets)
+  2. per-pixel equations and the warp mesh: last frame, warped and decayed, into the new target;
+     a preset's warp shader replaces the fixed fragment stage (the mesh still computes the
+     per-vertex warped uv the shader receives)
+  3. blur1..3 from the warp output, when the preset's shaders read them
   4. motion vectors, custom shapes, custom waves, the built-in waveform
   5. darken centre, outer border, inner border
-  6. composite (echo, gamma, hue, brighten/darken/solarize/invert) into the output, read back.
+  6. composite (echo, gamma, hue, brighten/darken/solarize/invert), or the preset's comp shader,
+     into the output, read back.
 Steps 2-5 draw into the 8-bit feedback image that the next frame warps; step 6 does not.
+
+Shader containment: a warp or comp shader that fails to translate or compile, or that raises a GL
+error while drawing, turns that stage back into the MilkDrop 1 path and is recorded in the
+LoadReport (never a crash, never a silent fallback).
 
 Time is a fixed step, never the wall clock, and every random value comes from ``seed``: two
 renderers given the same preset, audio and seed produce the same bytes.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import time as _time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +34,22 @@ from renderer.composite import Composite
 from renderer.frame_state import FrameState, StaticEquations, aspect_factors
 from renderer.gl_context import get_context, rgba8_target
 from renderer.motion_vectors import MotionVectors
+from renderer.shaders.passes import ShaderStages
 from renderer.warp_mesh import WarpMesh
+
+@contextmanager
+def current(ctx):
+    """Make ``ctx`` the thread's current GL context for the block, and leave it current.
+
+    GL talks to whichever context is current, and a process that also made another one (tests,
+    a caller's own moderngl work) may have left that one current: our objects, and this
+    context's shader program cache, would then be looked up in the wrong namespace. moderngl's
+    own ``with ctx`` is not used because on exit it restores the context that was current before,
+    which for a standalone EGL context is none, breaking callers that use the context directly.
+    """
+    ctx.__enter__()
+    yield ctx
+
 
 #: MilkDrop's default time between presets; ``progress`` runs 0 -> 1 over it, then stays at 1.
 PRESET_SECONDS = 16.0
@@ -43,15 +66,45 @@ def _optional(module: str, name: str):
         raise
 
 
+SHADER_STAGES = ("warp", "comp")
+
+
 @dataclass
 class LoadReport:
-    """What went wrong loading a preset. Broken code blocks render as empty, never raise."""
+    """What went wrong loading a preset. Broken code blocks render as empty, never raise.
+
+    ``errors`` lists every problem as text (equations and shaders). ``shader_errors`` has one
+    dict per shader stage that fell back to MilkDrop 1: {"stage": "warp"|"comp", "reason": the
+    translator message or GLSL compiler log, "line": preset shader line or None}; a stage that
+    fails while rendering is added here by ``Renderer.render`` (with "frame": k), so keep the
+    report ``load`` returned. ``warnings`` are problems that do not change the path taken
+    (a missing user texture is replaced by neutral grey). ``stages`` says which path each shader
+    stage takes: "shader", "fixed" (no shader text, or PSVERSION 0) or "fallback".
+    """
 
     errors: list[str] = field(default_factory=list)
+    shader_errors: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stages: dict[str, str] = field(default_factory=lambda: {s: "fixed" for s in SHADER_STAGES})
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def shader_failed(self) -> bool:
+        """True when a warp or comp shader fell back to the MilkDrop 1 path."""
+        return bool(self.shader_errors)
+
+    def add_shader_error(self, stage: str, reason: str, line: int | None = None,
+                         frame: int | None = None) -> None:
+        entry = {"stage": stage, "reason": reason, "line": line}
+        if frame is not None:
+            entry["frame"] = frame
+        self.shader_errors.append(entry)
+        where = f"line {line}: " if line else (f"frame {frame}: " if frame is not None else "")
+        self.errors.append(f"{stage} shader: {where}{reason}")
+        self.stages[stage] = "fallback"
 
 
 @dataclass
@@ -73,7 +126,9 @@ class Renderer:
     """Renders presets into HxWx3 uint8 frames (row 0 = top) through one shared GL context."""
 
     def __init__(self, width: int = 128, height: int = 128, mesh: tuple[int, int] = (48, 36),
-                 fps: float = 60, seed: int = 0):
+                 fps: float = 60, seed: int = 0, textures_dir=None):
+        """``textures_dir``: a folder (or list of folders) searched for the user textures a
+        preset's shaders name, after the preset's own folder."""
         if int(width) < 1 or int(height) < 1:
             raise ValueError(f"size must be positive, got {width}x{height}")
         if not fps > 0:
@@ -82,18 +137,20 @@ class Renderer:
         self.mesh = (int(mesh[0]), int(mesh[1]))
         self.fps = float(fps)
         self.seed = int(seed)
+        self.textures_dir = textures_dir
         self.aspect_x, self.aspect_y = aspect_factors(self.width, self.height)
         self.ctx = ctx = get_context()
-        self._targets = [rgba8_target(ctx, self.width, self.height, repeat=True) for _ in range(2)]
-        self._out_tex, self._out_fbo = rgba8_target(ctx, self.width, self.height)
-        self.warp = WarpMesh(ctx, self.mesh, self.aspect_x, self.aspect_y)
-        self.motion_vectors = MotionVectors(ctx)
-        self.darken_center = DarkenCenter(ctx)
-        self.borders = Borders(ctx)
-        self.composite = Composite(ctx)
-        self.shapes = self._stage("renderer.custom_shape", "CustomShapeStage")
-        self.waves = self._stage("renderer.custom_wave", "CustomWaveStage")
-        self.waveform = self._stage("renderer.waveform", "WaveformStage")
+        with current(ctx):
+            self._targets = [rgba8_target(ctx, self.width, self.height, repeat=True) for _ in range(2)]
+            self._out_tex, self._out_fbo = rgba8_target(ctx, self.width, self.height)
+            self.warp = WarpMesh(ctx, self.mesh, self.aspect_x, self.aspect_y)
+            self.motion_vectors = MotionVectors(ctx)
+            self.darken_center = DarkenCenter(ctx)
+            self.borders = Borders(ctx)
+            self.composite = Composite(ctx)
+            self.shapes = self._stage("renderer.custom_shape", "CustomShapeStage")
+            self.waves = self._stage("renderer.custom_wave", "CustomWaveStage")
+            self.waveform = self._stage("renderer.waveform", "WaveformStage")
         self._equations_cls = _optional("renderer.equations", "PresetEquations") or StaticEquations
         self._readback = np.empty((self.height, self.width, 4), np.uint8)
         self._audio_cache: tuple[int, object] | None = None
@@ -102,6 +159,8 @@ class Renderer:
         self.profile = False  # True: ctx.finish() before readback so GL and readback time split
         self.preset = None
         self.equations = None
+        self.shaders: ShaderStages | None = None   # the loaded preset's MilkDrop 2 shader passes
+        self.report: LoadReport | None = None
         self.frame = 0
         self._current = 0
         self._rand_start = self._random_start()
@@ -119,9 +178,14 @@ class Renderer:
         self.frame = 0
         self.warp.reset()
         self._rand_start = self._random_start()
-        for _, fbo in self._targets:
-            fbo.clear(0.0, 0.0, 0.0, 1.0)
-        return LoadReport(errors=[str(e) for e in getattr(eq, "errors", [])])
+        report = LoadReport(errors=[str(e) for e in getattr(eq, "errors", [])])
+        self.report = report
+        with current(self.ctx):
+            for _, fbo in self._targets:
+                fbo.clear(0.0, 0.0, 0.0, 1.0)
+            self._release_shaders()
+            self.shaders = self._load_shaders(preset, report)
+        return report
 
     def seed_feedback(self, image: np.ndarray) -> None:
         """Replace the feedback picture (HxWx3 or HxWx4 uint8, row 0 = top): frame 1 warps this
@@ -132,7 +196,8 @@ class Renderer:
         if img.shape[2] == 3:
             img = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
         tex, _ = self._targets[self._current]
-        tex.write(np.ascontiguousarray(img[::-1]).tobytes())
+        with current(self.ctx):
+            tex.write(np.ascontiguousarray(img[::-1]).tobytes())
 
     def render(self, n_frames: int, audio=None):
         """Iterator of the next ``n_frames`` frames (continues from the last frame rendered)."""
@@ -142,21 +207,26 @@ class Renderer:
         analyzer = self._analyzer(audio)
         for _ in range(int(n_frames)):
             self.frame += 1
-            yield self._render_frame(self.frame, analyzer.frame(self.frame))
+            af = analyzer.frame(self.frame)
+            with current(self.ctx):
+                frame = self._render_frame(self.frame, af)
+            yield frame
 
     def release(self) -> None:
         """Free every GL object this renderer made (the shared context stays)."""
         if self._released:
             return
         self._released = True
-        stages = [self.warp, self.motion_vectors, self.darken_center, self.borders, self.composite,
-                  self.shapes, self.waves, self.waveform]
-        for stage in stages:
-            if stage is not None:
-                stage.release()
-        for tex, fbo in self._targets + [(self._out_tex, self._out_fbo)]:
-            fbo.release()
-            tex.release()
+        with current(self.ctx):
+            stages = [self.warp, self.motion_vectors, self.darken_center, self.borders, self.composite,
+                      self.shapes, self.waves, self.waveform]
+            for stage in stages:
+                if stage is not None:
+                    stage.release()
+            self._release_shaders()
+            for tex, fbo in self._targets + [(self._out_tex, self._out_fbo)]:
+                fbo.release()
+                tex.release()
 
     def __enter__(self):
         return self
@@ -165,6 +235,61 @@ class Renderer:
         self.release()
 
     # ------------------------------------------------------------------ internals
+
+    def _load_shaders(self, preset, report: LoadReport) -> ShaderStages | None:
+        """The preset's warp/comp shader passes, or None when it has none that work. Programs
+        come from the context's program cache, so presets sharing shader text compile once."""
+        if not any((getattr(preset, f"{s}_shader", "") or "").strip() for s in SHADER_STAGES):
+            return None
+        try:
+            stages = ShaderStages(self.ctx, preset, self.seed, textures_dir=self.textures_dir,
+                                  mesh=self.mesh)
+        except Exception as exc:  # containment: a preset never takes the renderer down
+            for stage in SHADER_STAGES:
+                report.add_shader_error(stage, f"{type(exc).__name__}: {exc}")
+            return None
+        for err in stages.errors:
+            report.add_shader_error(err.stage, err.reason, err.line)
+        report.warnings.extend(f"{w.sampler}: {w.message}" for w in stages.warnings)
+        for stage in SHADER_STAGES:
+            if getattr(stages, stage) is not None:
+                report.stages[stage] = "shader"
+        if stages.warp is None and stages.comp is None:
+            stages.release()
+            return None
+        return stages
+
+    def _release_shaders(self) -> None:
+        if self.shaders is not None:
+            self.shaders.release()
+            self.shaders = None
+
+    def _shader_pass(self, stage: str, draw, k: int) -> bool:
+        """Run one shader pass; on any failure (exception or GL error) disable the stage, record
+        it and return False so the caller draws the MilkDrop 1 stage instead this frame."""
+        ctx = self.ctx
+        ctx.error  # noqa: B018 - reading clears errors left by other stages, so they are not blamed here
+        try:
+            draw()
+            err = ctx.error
+            if err == "GL_NO_ERROR":
+                return True
+            reason = f"GL error during the {stage} shader pass: {err}"
+        except Exception as exc:
+            reason = f"{type(exc).__name__} during the {stage} shader pass: {exc}"
+        self.shaders.disable(stage, reason)
+        if self.report is not None:
+            self.report.add_shader_error(stage, reason, None, frame=k)
+        return False
+
+    def _update_blur(self, texture, fv: dict, k: int) -> None:
+        sh = self.shaders
+        try:
+            sh.update_blur(texture, fv)
+        except Exception as exc:  # blur textures then stay as they were; the shaders still run
+            sh.blur_level = 0
+            if self.report is not None:
+                self.report.errors.append(f"blur: frame {k}: {type(exc).__name__}: {exc}")
 
     def _stage(self, module: str, name: str):
         cls = _optional(module, name)
@@ -218,8 +343,15 @@ class Renderer:
 
         src_tex, _ = self._targets[self._current]
         dst_tex, dst_fbo = self._targets[1 - self._current]
+        sh = self.shaders
         dst_fbo.use()
-        self.warp.draw(src_tex, fv)
+        if sh is None or sh.warp is None or not self._shader_pass(
+                "warp", lambda: sh.warp.draw(fv, src_tex, dst_fbo, self.warp.uv_grid()), k):
+            dst_fbo.use()
+            self.warp.draw(src_tex, fv)
+        if sh is not None:
+            self._update_blur(dst_tex, fv, k)
+            dst_fbo.use()
         state = FrameState(width=self.width, height=self.height, frame=k, time=t, fps=self.fps,
                            vars=fv, audio=af, equations=eq, prev_texture=src_tex,
                            aspect_x=self.aspect_x, aspect_y=self.aspect_y)
@@ -231,7 +363,10 @@ class Renderer:
         self.borders.draw(state)
 
         self._out_fbo.use()
-        self.composite.draw(dst_tex, fv, t, self._rand_start)
+        if sh is None or sh.comp is None or not self._shader_pass(
+                "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):
+            self._out_fbo.use()
+            self.composite.draw(dst_tex, fv, t, self._rand_start)
         self._current = 1 - self._current
         if self.profile:
             self.ctx.finish()

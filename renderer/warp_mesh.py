@@ -200,6 +200,13 @@ class WarpMesh:
         np.subtract(np.float32(1.0), uv[:, 1], out=gl[:, 1])
         self.uv_buffer.write(gl)
 
+    def uv_grid(self) -> np.ndarray | None:
+        """The last MilkDrop (u, v) per vertex as a (meshy+1, meshx+1, 2) grid, row j = clip
+        y 2j/meshy - 1: the ``warp_uv`` a warp shader pass interpolates (v = 0 at the top)."""
+        if self.uv_md is None:
+            return None
+        return self.uv_md.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2)
+
     def draw(self, prev_texture, frame_vars: dict) -> None:
         decay = min(_finite(frame_vars.get("decay", 0.98), 0.98), 1.0)
         set_wrap(prev_texture, _finite(frame_vars.get("wrap", 1.0), 1.0) > 0.0001)

@@ -106,6 +106,11 @@ class BlurPyramid:
         quad = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4")
         self.vbo = ctx.buffer(quad.tobytes())
         self.h_vao = ctx.vertex_array(self.h_prog, [(self.vbo, "2f", "in_pos")])
+        # the source is read clamped whatever its own wrap mode (projectM's m_blurSampler,
+        # MilkDrop's BlurPasses): a wrapping read would bleed one edge into the other
+        self.sampler = ctx.sampler(repeat_x=False, repeat_y=False,
+                                   filter=(moderngl.LINEAR, moderngl.LINEAR))
+
         self.v_vao = ctx.vertex_array(self.v_prog, [(self.vbo, "2f", "in_pos")])
         self.levels = []
         for hsize, vsize in blur_sizes(*size):
@@ -132,6 +137,8 @@ class BlurPyramid:
         rng = blur_range(params)
         b1ed = float(params.get("b1ed", 0.25))
         src = source
+        self.ctx.disable(moderngl.BLEND)
+        self.sampler.use(0)
         for level in range(n_levels):
             ht, hfb, vt, vfb = self.levels[level]
             scale, bias = _scale_bias(rng, level)
@@ -153,6 +160,7 @@ class BlurPyramid:
             q["ed1"], q["ed2"] = 1.0 - ed, ed
             self.v_vao.render(moderngl.TRIANGLE_STRIP)
             src = vt
+        self.ctx.clear_samplers(0, 1)
         if prev_fbo is not None and not any(prev_fbo in (lv[1], lv[3]) for lv in self.levels):
             try:
                 prev_fbo.use()
@@ -164,5 +172,5 @@ class BlurPyramid:
         for ht, hfb, vt, vfb in self.levels:
             for o in (hfb, vfb, ht, vt):
                 o.release()
-        for o in (self.h_vao, self.v_vao, self.vbo):
+        for o in (self.h_vao, self.v_vao, self.vbo, self.sampler):
             o.release()

@@ -13,9 +13,10 @@ from .blur import BlurRange
 
 
 def aspect_of(width: int, height: int) -> tuple[float, float, float, float]:
-    """MilkDrop: the longer side gets multiplier 1, the shorter one <1 (so circles stay round)."""
-    ax = height / width if width > height else 1.0
-    ay = width / height if height > width else 1.0
+    """MilkDrop's m_fAspectX/Y (and inverses): 1 on the long side, short/long on the other, the
+    same factors the warp mesh uses (renderer.frame_state.aspect_factors)."""
+    ax = width / height if height > width else 1.0
+    ay = height / width if width > height else 1.0
     return (ax, ay, 1.0 / ax, 1.0 / ay)
 
 

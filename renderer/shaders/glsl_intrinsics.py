@@ -64,6 +64,17 @@ def _tex_coord(em, node, e: Expr, n: int) -> str:
     return to(e, vec(n))
 
 
+def _flipped(em, coord: str) -> str:
+    """MilkDrop uv (y = 0 at the top) -> GL texture coordinate (t = 1 at the top).
+
+    Preset shaders see MilkDrop's uv, so `uv.y += d` moves the picture the way it does in
+    MilkDrop; every 2D texture (main, blur, noise, user images) is stored with its top at t = 1,
+    so each 2D lookup flips y.  3D noise is sampled as given (it has no "up").
+    """
+    em.need_helper("_md_fy")
+    return f"_md_fy({coord})"
+
+
 def _sampler(em, node, e: Expr) -> HType:
     if not e.type.is_sampler:
         em.fail(node, f"first argument of {node.name}() must be a sampler")
@@ -158,13 +169,14 @@ def call_intrinsic(em, node, args: list[Expr]) -> Expr | None:
     if name in ("GetPixel", "GetMain"):
         _arity(em, node, args, 1)
         s = em.use_sampler("sampler_main", node)
-        return Expr(f"texture({s}, {_tex_coord(em, node, args[0], 2)}).xyz", vec(3))
+        return Expr(f"texture({s}, {_flipped(em, _tex_coord(em, node, args[0], 2))}).xyz", vec(3))
     if name in ("GetBlur1", "GetBlur2", "GetBlur3"):
         _arity(em, node, args, 1)
         n = name[-1]
         s = em.use_sampler(f"sampler_blur{n}", node)
         lo, hi = em.use_uniform(f"blur{n}_min"), em.use_uniform(f"blur{n}_max")
-        return Expr(f"(texture({s}, {_tex_coord(em, node, args[0], 2)}).xyz * ({hi} - {lo}) + {lo})", vec(3))
+        return Expr(f"(texture({s}, {_flipped(em, _tex_coord(em, node, args[0], 2))}).xyz * ({hi} - {lo}) + {lo})",
+                    vec(3))
     if name in ("tex2D", "tex3D", "tex2Dbias", "tex2Dlod", "tex2Dproj", "tex2Dgrad", "tex3Dlod", "tex3Dbias"):
         return _texture(em, node, name, args)
     return None
@@ -180,7 +192,8 @@ def _texture(em, node, name: str, args: list[Expr]) -> Expr:
     n = 3 if st.base == "sampler3D" else 2
     s = args[0].code
     if name in ("tex2D", "tex3D"):
-        return Expr(f"texture({s}, {_tex_coord(em, node, args[1], n)})", vec(4))
+        c = _tex_coord(em, node, args[1], n)
+        return Expr(f"texture({s}, {_flipped(em, c) if n == 2 else c})", vec(4))
     c4 = _tex_coord(em, node, args[1], 4)
     sw = "xyz" if n == 3 else "xy"
     if name in ("tex2Dbias", "tex3Dbias"):
@@ -188,19 +201,24 @@ def _texture(em, node, name: str, args: list[Expr]) -> Expr:
     if name in ("tex2Dlod", "tex3Dlod"):
         return Expr(f"_texlod{n}({s}, {c4})", vec(4)) if em.need_helper(f"_texlod{n}") else None
     if name == "tex2Dproj":
-        return Expr(f"textureProj({s}, {c4})", vec(4))
+        em.need_helper("_md_fyp")
+        return Expr(f"textureProj({s}, _md_fyp({c4}))", vec(4))
     if name == "tex2Dgrad":
         _arity(em, node, args, 4)
-        return Expr(f"textureGrad({s}, {_tex_coord(em, node, args[1], 2)}, {to(args[2], vec(2))}, "
-                    f"{to(args[3], vec(2))})", vec(4))
+        em.need_helper("_md_fyg")
+        return Expr(f"textureGrad({s}, {_flipped(em, _tex_coord(em, node, args[1], 2))}, "
+                    f"_md_fyg({to(args[2], vec(2))}), _md_fyg({to(args[3], vec(2))}))", vec(4))
     em.fail(node, f"unsupported {name}")
     return Expr("", vec(4), sw == "")
 
 
 TEX_HELPERS = {
-    "_texbias2": "vec4 _texbias2(sampler2D s, vec4 c) { return texture(s, c.xy, c.w); }",
+    "_md_fy": "vec2 _md_fy(vec2 c) { return vec2(c.x, 1.0 - c.y); }",
+    "_md_fyp": "vec4 _md_fyp(vec4 c) { return vec4(c.x, c.w - c.y, c.z, c.w); }",   # y/w -> 1 - y/w
+    "_md_fyg": "vec2 _md_fyg(vec2 g) { return vec2(g.x, -g.y); }",
+    "_texbias2": "vec4 _texbias2(sampler2D s, vec4 c) { return texture(s, vec2(c.x, 1.0 - c.y), c.w); }",
     "_texbias3": "vec4 _texbias3(sampler3D s, vec4 c) { return texture(s, c.xyz, c.w); }",
-    "_texlod2": "vec4 _texlod2(sampler2D s, vec4 c) { return textureLod(s, c.xy, c.w); }",
+    "_texlod2": "vec4 _texlod2(sampler2D s, vec4 c) { return textureLod(s, vec2(c.x, 1.0 - c.y), c.w); }",
     "_texlod3": "vec4 _texlod3(sampler3D s, vec4 c) { return textureLod(s, c.xyz, c.w); }",
 }
 

@@ -1,6 +1,6 @@
 """MilkDrop 2 shader passes (warp + composite) for the moderngl pipeline.
 
-How to wire it into the MilkDrop 1 renderer (one ShaderStages per preset, per GL context):
+How the renderer (renderer/pipeline.py) wires it in, one ShaderStages per preset and GL context:
 
     stages = ShaderStages(ctx, preset, seed, textures_dir=opts.textures)   # never raises for bad shaders
     stages.errors      # [StageError(stage, reason, line)], shown by `liandan info` / scan
@@ -10,15 +10,22 @@ How to wire it into the MilkDrop 1 renderer (one ShaderStages per preset, per GL
       1. warp:  if stages.warp: stages.warp.draw(state, prev_tex, target_fbo, warp_uv)
                 else: the MD1 fixed warp.  `warp_uv` is the per-vertex *warped* uv from the MD1
                 per-pixel computation, float32 array (gh+1, gw+1, 2) with vertex (row j, col i) at
-                clip position (2i/gw-1, 2j/gh-1); uv space has (0,0) at texture row 0 (MilkDrop uv).
-                None means identity (uv = uv_orig).
-      2. draw waves, shapes, borders, motion vectors onto target as usual.
-      3. stages.update_blur(target_tex, state)   # blur1..3 from this frame's image (only if used)
+                clip position (2i/gw-1, 2j/gh-1), in MilkDrop's uv: (0, 0) is the top-left of the
+                picture, v grows downwards (WarpMesh.uv_md).  None means identity (uv = uv_orig).
+      2. stages.update_blur(target_tex, state)   # blur1..3 from the warp output (only if used),
+                MilkDrop's and butterchurn's order: before motion vectors, shapes and waves
+      3. draw motion vectors, shapes, waves, borders onto target as usual.
       4. comp:  if stages.comp: stages.comp.draw(state, target_tex, output_fbo)
                 else: the MD1 fixed composite (gamma, echo, brighten...).
     stages.release() when done.
 A stage is None when the preset has no shader for it or when its shader failed (then an error is
 recorded): never a crash, never a silent fallback.
+
+Orientation: the frame textures keep the picture's top at GL t = 1 (the MD1 stages draw MilkDrop
+y at clip 1 - 2y and the renderer flips rows on readback).  Preset shaders see MilkDrop's uv
+(y = 0 at the top: `ret = uv.y` is dark at the top, bright at the bottom), and every 2D lookup
+they make flips y back (glsl_intrinsics._flipped); user images are uploaded bottom row first so
+their top row is what uv.y = 0 reads.
 """
 from __future__ import annotations
 
@@ -34,14 +41,15 @@ from .noise import NOISE_SPECS, create_noise_textures
 from .textures import DEFAULT_TEXTURE_DIRS, TextureWarning, image_pool, load_texture
 from .translate import ShaderError, TranslatedShader
 
+# uv and uv_orig in MilkDrop's orientation: clip y = +1 (the picture's top) is uv.y = 0
 WARP_VERTEX = """#version 330 core
 in vec2 in_pos; in vec2 in_uv;
 out vec2 v_uv; out vec2 v_uv_orig;
-void main() { v_uv_orig = in_pos * 0.5 + 0.5; v_uv = in_uv; gl_Position = vec4(in_pos, 0.0, 1.0); }
+void main() { v_uv_orig = vec2(0.5, -0.5) * in_pos + 0.5; v_uv = in_uv; gl_Position = vec4(in_pos, 0.0, 1.0); }
 """
 COMP_VERTEX = """#version 330 core
 in vec2 in_pos; out vec2 v_uv;
-void main() { v_uv = in_pos * 0.5 + 0.5; gl_Position = vec4(in_pos, 0.0, 1.0); }
+void main() { v_uv = vec2(0.5, -0.5) * in_pos + 0.5; gl_Position = vec4(in_pos, 0.0, 1.0); }
 """
 
 
@@ -151,7 +159,7 @@ class WarpShaderPass(_ShaderPass):
         self.mesh = mesh
         xs, ys = np.meshgrid(np.linspace(-1, 1, gw + 1), np.linspace(-1, 1, gh + 1))
         pos = np.stack([xs, ys], -1).astype("f4")
-        self.identity_uv = (pos * 0.5 + 0.5).astype("f4")
+        self.identity_uv = (pos * np.array([0.5, -0.5], "f4") + 0.5).astype("f4")   # MilkDrop uv
         idx = []
         for j in range(gh):
             for i in range(gw):
@@ -171,6 +179,7 @@ class WarpShaderPass(_ShaderPass):
             raise ValueError(f"warp_uv must have shape {self.identity_uv.shape}, got {uv.shape}")
         self.uv_vbo.write(uv.tobytes())
         dst_fbo.use()
+        self.ctx.disable(self.ctx.BLEND)   # the previous frame's last stage may have left it on
         self._bind(state, src_texture, src_texture.size)
         self.vao.render()
         self.ctx.clear_samplers(0, len(self.samplers))   # leave units as the other stages expect
@@ -193,6 +202,7 @@ class CompShaderPass(_ShaderPass):
 
     def draw(self, state: dict, src_texture, dst_fbo):
         dst_fbo.use()
+        self.ctx.disable(self.ctx.BLEND)
         self._bind(state, src_texture, src_texture.size)
         self.vao.render(self._mode)
         self.ctx.clear_samplers(0, len(self.samplers))
@@ -201,6 +211,18 @@ class CompShaderPass(_ShaderPass):
         super().release()
         self.vao.release()
         self.vbo.release()
+
+
+def stage_versions(preset) -> tuple[int, int]:
+    """(warp, comp) pixel-shader versions; 0 = that stage runs MilkDrop 1's fixed path."""
+    versions = getattr(preset, "shader_versions", None)
+    if callable(versions):
+        return tuple(int(v) for v in versions())
+    out = []
+    for stage in ("warp", "comp"):
+        v = getattr(preset, f"ps_version_{stage}", None)
+        out.append(2 if v is None else int(v))
+    return tuple(out)
 
 
 class ShaderStages:
@@ -214,6 +236,8 @@ class ShaderStages:
         self.warp: WarpShaderPass | None = None
         self.comp: CompShaderPass | None = None
         self.blur_level = 0
+        self._programs: dict[str, object] = {}     # stage -> program acquired from the cache
+        self._released = False
         params = getattr(preset, "params", {}) or {}
         self.params = params
         dirs = []
@@ -226,21 +250,23 @@ class ShaderStages:
         self.res = _Resources(ctx, self.seed, image_pool([str(d) for d in dirs]))
         self.values = FrameValues(self.seed)
         wrap = bool(params.get("bTexWrap", 1))
-        for stage in ("warp", "comp"):
+        cache = program_cache(ctx)
+        for stage, version in zip(("warp", "comp"), stage_versions(preset)):
             text = getattr(preset, f"{stage}_shader", "") or ""
-            version = getattr(preset, f"ps_version_{stage}", None)
             if not text.strip() or version == 0:
                 continue
+            program = None
             try:
                 shader = translate_cached(text, stage)
                 vs = WARP_VERTEX if stage == "warp" else COMP_VERTEX
                 limit = ctx.info.get("GL_MAX_TEXTURE_IMAGE_UNITS", 16)
                 if len(shader.samplers) > limit:
                     raise ShaderError(stage, None, f"uses {len(shader.samplers)} samplers, GL allows {limit}")
-                program = program_cache(ctx).get(vs, shader.glsl)
+                program = cache.acquire(vs, shader.glsl)
                 cls = WarpShaderPass if stage == "warp" else CompShaderPass
                 args = (ctx, shader, program, self.res, self.values, wrap) + ((mesh,) if stage == "warp" else ())
                 setattr(self, stage, cls(*args))
+                self._programs[stage] = program
                 self.blur_level = max(self.blur_level, shader.uses_blur)
             except ShaderError as e:
                 self.errors.append(StageError(stage, e.message, e.line))
@@ -248,6 +274,21 @@ class ShaderStages:
                 self.errors.append(StageError(stage, f"GLSL compile failed: {e}"))
             except Exception as e:   # containment: one bad preset never kills a run
                 self.errors.append(StageError(stage, f"{type(e).__name__}: {e}"))
+            if program is not None and stage not in self._programs:
+                cache.release(program)
+
+    def disable(self, stage: str, reason: str) -> StageError:
+        """Turn a stage off after a render-time failure (the caller falls back to MilkDrop 1)."""
+        err = StageError(stage, reason)
+        self.errors.append(err)
+        p = getattr(self, stage)
+        setattr(self, stage, None)
+        if p is not None:
+            p.release()
+            program = self._programs.pop(stage, None)
+            if program is not None:
+                program_cache(self.ctx).release(program)
+        return err
 
     @property
     def warnings(self) -> list[TextureWarning]:
@@ -271,10 +312,21 @@ class ShaderStages:
         self.res.blur_range = self.res.blur.update(main_texture, self.blur_level, params)
 
     def release(self):
+        if self._released:
+            return
+        self._released = True
         for p in (self.warp, self.comp):
             if p is not None:
                 p.release()
+        self.warp = self.comp = None
+        cache = program_cache(self.ctx)
+        for program in self._programs.values():
+            cache.release(program)
+        self._programs.clear()
         if self.res.blur is not None:
             self.res.blur.release()
+            self.res.blur = None
         for t in list(self.res.noise.values()) + list(self.res.user.values()):
             t.release()
+        self.res.noise.clear()
+        self.res.user.clear()

@@ -91,12 +91,14 @@ HELPERS: dict[str, str] = {
 def main_prologue(stage: str) -> str:
     """Per-pixel setup in main(): MilkDrop's rad/ang definitions differ between warp and comp."""
     if stage == "warp":
-        # warp mesh: rad = |(x*aspectx, y*aspecty)| with x,y in -1..1; ang = atan2 of the same
+        # warp mesh: rad = |(X*aspectx, Y*aspecty)| and ang = atan2 of the same, with (X, Y) the
+        # vertex's clip position (Y up), as the per-pixel equations see them; uv_orig is y-down
         return ("    uv = v_uv; uv_orig = v_uv_orig;\n"
-                "    vec2 _p = (uv_orig * 2.0 - 1.0) * aspect.xy;\n"
+                "    vec2 _p = vec2(uv_orig.x * 2.0 - 1.0, 1.0 - uv_orig.y * 2.0) * aspect.xy;\n"
                 "    rad = length(_p); ang = atan(_p.y, _p.x);\n"
                 "    hue_shader = vec3(1.0);\n")
-    # composite: rad normalised to 1 at the corners, ang in 0..2pi; hue_shader interpolates 4 corners
+    # composite (MilkDrop's UvToMathSpace): uv y-down, rad normalised to 1 at the corners,
+    # ang = atan2 of the y-down offset in 0..2pi; hue_shader interpolates 4 corners
     return ("    uv = v_uv; uv_orig = v_uv;\n"
             "    vec2 _p = (uv * 2.0 - 1.0) * aspect.xy;\n"
             "    rad = length(_p) / length(aspect.xy); ang = atan(_p.y, _p.x);\n"

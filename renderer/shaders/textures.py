@@ -99,5 +99,7 @@ def load_texture(ctx, texture: str, pool: dict[str, Path], seed: int, sampler: s
         arr = np.full((4, 4, 4), 128, dtype=np.uint8)
         arr[..., 3] = 255
     h, w = arr.shape[:2]
-    tex = ctx.texture((w, h), 4, np.ascontiguousarray(arr).tobytes())
+    # bottom row first: like the frame textures, an image's top sits at t = 1, and shader
+    # lookups flip MilkDrop's y-down uv (uv.y = 0 reads the image's top row, as in D3D)
+    tex = ctx.texture((w, h), 4, np.ascontiguousarray(arr[::-1]).tobytes())
     return tex, warning
