@@ -78,7 +78,7 @@ class LiveDisplay:
                     f"errors {r['errors']} degenerate {r['degenerate']} ({s['rate']:.2f} evals/s)"
                 )
         elif kind == "waiting_votes":
-            s["note"] = f"waiting for votes: {event['votes']} / {event['needed']}"
+            s["note"] = f"waiting for votes: {event['votes']} / {event['needed']} (distinct voter and individual)"
         elif kind == "finished":
             s["note"] = "finished"
         if self.live is not None:
@@ -240,17 +240,19 @@ def register(app: typer.Typer) -> None:
 
 
 def best_individuals(run, k: int) -> list[str]:
-    """The ``k`` best distinct genomes over all generations, by combined machine + vote score."""
-    from evo.engine import combined_score
+    """The ``k`` best distinct genomes over all generations, by combined machine + vote score
+    (votes by genome over the whole run, the same numbers selection uses)."""
+    from evo.votes import VoteRule
 
-    v = run.config.get("votes", {})
+    rule = VoteRule.from_config(run.config.get("votes") or {})
+    votes, _ = run.genome_votes()
     ranked = {}
     for g in run.generations():
         for ind in run.load_generation(g):
             if ind.error or ind.score is None:
                 continue
-            s = combined_score(ind.score, ind.vote_summary, None, v.get("weight", 1.0), v.get("best_bonus", 2.0))
             key = ind.genome_id or ind.id
+            s = rule.combined(ind.score, votes.get(key))
             if key not in ranked or s > ranked[key][0]:
                 ranked[key] = (s, ind.id)
     return [i for _, i in sorted(ranked.values(), key=lambda t: (-t[0], t[1]))[: max(0, k)]]

@@ -52,9 +52,13 @@ class GASection:
 
 @dataclass
 class VotesSection:
+    """Parameters of evo.votes' formula (combined = machine + weight * Bayesian vote value)."""
+
     weight: float = 1.0
     best_bonus: float = 2.0
+    prior: float = 1.0
     predictor_weight: float = 0.0
+    reentry: int = 3
 
 
 @dataclass
@@ -148,6 +152,12 @@ class RunConfig:
         need(len(range(f.skip, f.frames, f.sample_every)) >= 2, "fitness.skip/sample_every", "must leave >= 2 sampled frames")
         need(0 <= f.skip < f.frames, "fitness.skip", "must be in [0, frames)")
         need(f.timeout_s > 0, "fitness.timeout_s", "must be > 0")
+        v = self.votes
+        need(v.weight >= 0, "votes.weight", f"must be >= 0, got {v.weight}")
+        need(v.best_bonus >= 0, "votes.best_bonus", f"must be >= 0, got {v.best_bonus}")
+        need(v.prior > 0, "votes.prior", f"must be > 0, got {v.prior}")
+        need(0 <= v.predictor_weight <= 1, "votes.predictor_weight", "must be in [0, 1]")
+        need(v.reentry >= 0, "votes.reentry", f"must be >= 0, got {v.reentry}")
         need(self.preview.size >= 8, "preview.size", "must be >= 8")
         need(self.preview.frames >= 1, "preview.frames", "must be >= 1")
         from evo.fitness import FEATURES

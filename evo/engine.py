@@ -1,8 +1,11 @@
 """The generation loop (DEAP's "algorithms" half; genomes and operators are the other half).
 
 One generation: evaluate the pending individuals -> checkpoint -> (interactive: wait for votes)
--> select parents (elitism + tournament on the combined machine/vote score) -> make offspring ->
-checkpoint again with the offspring as ``next``. Evaluation is a pure function of genome and
+-> select parents (elitism + tournament on the combined machine/vote score of evo.votes, from the
+current population minus disliked genomes plus liked ones from earlier generations) -> make
+offspring -> checkpoint again with the offspring as ``next`` and the exact votes used (a
+snapshot by genome and the last vote id), so selection is a pure function of checkpoint, vote
+snapshot and RNG state (:meth:`Engine.replay_selection` recomputes it). Evaluation is a pure function of genome and
 settings and never touches the run's random generators, so a run is the same whether it was
 evaluated by 1 or 8 workers, and a run killed at any point resumes exactly: the generators are
 restored from the last checkpoint (as JSON) and everything after it is replayed.
@@ -25,7 +28,12 @@ from deap import base, tools
 from evo.config import RunConfig, default_seeds_dir
 from evo.evaluate import Task, make_evaluator
 from evo.fitness import WORST_SCORE, EvalSettings
-from evo.store import Run, RunStore, StoreError, VoteSummary, atomic_write_bytes
+from evo.store import Run, RunStore, StoreError, atomic_write_bytes
+from evo.votes import ParentPool, VoteRule, combined_score, summary_from_json, summary_to_json
+
+__all__ = ["Engine", "Member", "combined_score", "start_run", "resume_run", "branch_run", "rng_state", "restore_rng",
+           "replay_selection"]
+VOTE_POLL_S = 1.0  # how often an interactive run looks for new votes (tests make it shorter)
 
 Progress = Callable[[dict], None]
 
@@ -50,27 +58,6 @@ class Member:
     @property
     def score(self) -> float:
         return WORST_SCORE if self.result is None else float(self.result["score"])
-
-
-def combined_score(machine_score: float, votes: VoteSummary | None, predictor: float | None = None,
-                   vote_weight: float = 1.0, best_bonus: float = 2.0, predictor_weight: float = 0.0) -> float:
-    """The score selection uses: machine score, blended with a quality prediction, plus votes.
-
-    ``votes``: likes/dislikes/best from the store. The vote value is
-    ``(likes - dislikes + best_bonus * best) / (likes + dislikes)`` (in about [-1, 1 + bonus]),
-    so one enthusiastic voter moves a candidate as much as ten agreeing ones, and the default
-    ``vote_weight`` 1.0 lets a unanimous like make up the whole machine-score range [0, 1]:
-    people's taste outranks the statistics.
-    ``predictor``: the learned quality model's prediction in [0, 1] for this individual, mixed in
-    with ``predictor_weight``. With no votes and no predictor this is the machine score.
-    """
-    score = float(machine_score)
-    if predictor is not None and predictor_weight > 0:
-        score = (1.0 - predictor_weight) * score + predictor_weight * float(predictor)
-    if votes is not None and (votes.likes or votes.dislikes or votes.best):
-        n = max(1, votes.likes + votes.dislikes)
-        score += vote_weight * (votes.likes - votes.dislikes + best_bonus * votes.best) / n
-    return score
 
 
 # ---------------------------------------------------------------- RNG state as JSON
@@ -115,6 +102,8 @@ class Engine:
         self.hof = tools.HallOfFame(config.ga.hall_of_fame, similar=_same_look)
         self.logbook = tools.Logbook()
         self.cache: dict[str, tuple[str, dict]] = {}  # genome_id -> (first individual id, result)
+        self.archive: dict[str, Member] = {}  # genome_id -> its latest healthy member: re-entry candidates
+        self.rule = VoteRule.from_config(config.votes)
         self.evaluator = None
 
     # ---- entry points
@@ -168,6 +157,7 @@ class Engine:
                 t0 = time.monotonic()
                 members = self._evaluate(g, pending)
                 seconds = time.monotonic() - t0
+                self._archive(members)
                 self.hof.update([m for m in members if m.score > WORST_SCORE])  # no black screens on the sheet
                 record = self._record(g, members)
                 self.logbook.record(**record)
@@ -268,39 +258,19 @@ class Engine:
     # ---- selection and variation
 
     def _select_and_vary(self, g: int, members: list[Member], py: random.Random, npg: np.random.Generator,
-                         ck: dict) -> list[Member]:
+                         ck: dict, votes: tuple[dict, int] | None = None, write: bool = True) -> list[Member]:
+        """Parents from the vote-aware pool (evo.votes), then crossbreed/mutate; ``votes`` replays
+        a recorded snapshot instead of reading the vote store."""
         from evo.genome import genome_id
         from evo.operators import MutationRates, crossbreed, mutate, repair
 
-        votes = self.run.vote_summary(g)
-        v = self.cfg.votes
-        combined = [combined_score(m.score, votes.get(m.id), None, v.weight, v.best_bonus, v.predictor_weight)
-                    for m in members]
-        reasons: dict[str, list[str]] = {}
-        order = sorted(range(len(members)), key=lambda i: (-combined[i], i))
-        elites, seen = [], set()
-        for i in order:
-            if len(elites) >= self.cfg.ga.elite:
-                break
-            if members[i].genome_id not in seen and not members[i].result.get("error"):
-                seen.add(members[i].genome_id)
-                elites.append(i)
-        offspring: list[Member] = []
-        for rank, i in enumerate(elites, start=1):
-            m = members[i]
-            reasons.setdefault(m.id, []).append(f"elite #{rank} (combined score {combined[i]:.4f})")
-            offspring.append(Member(ind_id(g + 1, len(offspring)), g + 1, m.genome.copy(), m.genome_id, [m.id], "elite"))
-
-        won: dict[str, list[list[str]]] = {}
+        by_genome, cutoff = votes if votes is not None else self.run.genome_votes()
+        pool = ParentPool.build(members, list(self.archive.values()), by_genome, self.rule)
+        offspring = [Member(ind_id(g + 1, k), g + 1, c.member.genome.copy(), c.member.genome_id, [c.member.id], "elite")
+                     for k, c in enumerate(pool.elites(self.cfg.ga.elite))]
 
         def tournament(avoid: str | None = None) -> Member:
-            for _ in range(3):  # a second parent equal to the first only clones: draw again
-                aspirants = [py.randrange(len(members)) for _ in range(self.cfg.ga.tournament_size)]
-                win = max(aspirants, key=lambda i: (combined[i], -i))
-                if members[win].genome_id != avoid:
-                    break
-            won.setdefault(members[win].id, []).append([members[i].id for i in aspirants if i != win])
-            return members[win]
+            return pool.tournament(py, self.cfg.ga.tournament_size, avoid).member
 
         rates = MutationRates.from_dict(self.cfg.ga.mutation_rates)
         while len(offspring) < self.cfg.run.population:
@@ -321,33 +291,56 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - an operator bug costs one child, never the run
                 child, op = a.genome.copy(), f"clone ({op} failed: {type(exc).__name__}: {exc})"[:300]
             offspring.append(Member(ind_id(g + 1, len(offspring)), g + 1, child, genome_id(child), parents, op))
-        index = {m.id: k for k, m in enumerate(members)}
-        for pid, rounds in won.items():
-            opponents = sorted({o for r in rounds for o in r if o != pid}) or ["itself"]
-            more = " ..." if len(opponents) > 4 else ""
-            reasons.setdefault(pid, []).append(
-                f"won {len(rounds)} tournament(s) against {', '.join(opponents[:4])}{more} "
-                f"(combined score {combined[index[pid]]:.4f})")
         ck["next"] = {
-            "parents": [{"id": pid, "reason": "; ".join(rs)} for pid, rs in reasons.items()],
-            "votes_used": {k: vars(s) for k, s in sorted(votes.items())},
+            "parents": pool.reasons(),
+            "excluded": pool.excluded,
+            "votes_used": pool.votes_used(),
+            "votes": {"cutoff": cutoff, "by_genome": summary_to_json(by_genome)},
             "offspring": [{"id": m.id, "generation": m.generation, "genome": m.genome.to_json(), "genome_id": m.genome_id,
                            "parents": m.parents, "operator": m.operator} for m in offspring],
             "rng": rng_state(py, npg),
         }
-        for rec, c in zip(ck["individuals"], combined):
-            rec["combined"] = c
-        self.run.write_checkpoint(g, ck)
+        for rec, m in zip(ck["individuals"], members):
+            rec["combined"] = self.rule.combined(m.score, by_genome.get(m.genome_id))
+        if write:
+            self.run.write_checkpoint(g, ck)
         return offspring
 
+    def replay_selection(self, g: int) -> dict:
+        """Generation ``g``'s selection recomputed from its checkpoint and the votes it recorded
+        (the ``next`` it should have saved): the check that a run is reproducible from its vote log."""
+        import copy
+
+        for x in self.run.generations():
+            if x <= g:
+                self._absorb_checkpoint(self.run.read_checkpoint(x))
+        ck = copy.deepcopy(self.run.read_checkpoint(g))
+        recorded = (ck.get("next") or {}).get("votes")
+        if recorded is None:
+            raise StoreError(f"{self.run.checkpoint_path(g)}: no recorded selection to replay")
+        try:
+            votes = (summary_from_json(recorded["by_genome"]), int(recorded["cutoff"]))
+            members = [self._member_from_record(rec) for rec in ck["individuals"]]
+            py, npg = restore_rng(ck["rng"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"{self.run.checkpoint_path(g)}: cannot replay: {type(exc).__name__}: {exc}") from exc
+        self._select_and_vary(g, members, py, npg, ck, votes=votes, write=False)
+        return ck["next"]
+
+    def _archive(self, members: list[Member]) -> None:
+        for m in members:
+            if m.result is not None and not m.result.get("error"):
+                self.archive[m.genome_id] = m
+
     def _wait_for_votes(self, g: int) -> None:
-        """Interactive mode: hold selection until enough votes arrive or the timeout passes."""
+        """Interactive mode: hold selection until ``votes_needed`` distinct (voter, individual)
+        votes on generation ``g`` arrive or the timeout passes."""
         need, limit = self.cfg.run.votes_needed, self.cfg.run.vote_timeout_s
         t0 = time.monotonic()
         self.run.write_state("waiting_votes", g, votes_needed=need, n_generations=self.cfg.run.generations)
-        while len(self.run.votes(g)) < need and time.monotonic() - t0 < limit:
-            self.progress({"type": "waiting_votes", "generation": g, "votes": len(self.run.votes(g)), "needed": need})
-            time.sleep(1.0)
+        while (have := self.run.vote_count(g)) < need and time.monotonic() - t0 < limit:
+            self.progress({"type": "waiting_votes", "generation": g, "votes": have, "needed": need})
+            time.sleep(VOTE_POLL_S)
 
     # ---- resume support
 
@@ -368,6 +361,7 @@ class Engine:
             if not rec.get("cached_from"):
                 m = self._member_from_record(rec)
                 self.cache.setdefault(m.genome_id, (m.id, _cacheable(m.result)))
+        self._archive([self._member_from_record(rec) for rec in ck["individuals"]])
         by_id = {rec["id"]: rec for rec in ck["individuals"]}
         self.hof.clear()
         # HallOfFame.insert puts a later-inserted tie first: insert worst-first to get the saved order.
@@ -547,6 +541,12 @@ def resume_run(run_id: str, store: RunStore, progress: Progress | None = None, a
         raise StoreError(f"{run.dir / 'state.json'}: run {run_id} is running (pid {run.state.get('pid')})")
     Engine(run, _config_of(run), progress, address).resume()
     return run.id
+
+
+def replay_selection(run: Run, g: int) -> dict:
+    """What generation ``g``'s selection gives from its checkpoint and recorded votes (equal to the
+    saved ``next`` for an untampered run, whatever votes arrived since)."""
+    return Engine(run, _config_of(run)).replay_selection(g)
 
 
 def branch_run(run_id: str, ind: str, store: RunStore, run_name: str | None = None, **overrides: Any) -> str:

@@ -13,7 +13,9 @@ Layout (``runs/<run-id>/``)::
     generations/gen_0003.json      checkpoint: individuals, RNG states, hall of fame, logbook,
                                    and ("next") the parents chosen for generation 4 and why
     individuals/<ind-id>/          preset.milk, preview.webp, still.png
-    votes.sqlite                   votes(id, ind_id, generation, voter, value, best, time)
+    votes.sqlite                   votes(id, ind_id, generation, voter, value, best, time);
+                                   selection reads them by genome (genome_votes), the
+                                   interactive wait by distinct voter and individual (vote_count)
     hall_of_fame.png               contact sheet written when a run finishes
     export/                        exported .milk files
 """
@@ -227,6 +229,7 @@ class Run:
         self._local = threading.local()
         self._cache: dict[int, tuple[tuple, dict]] = {}
         self._index: dict[str, int] | None = None
+        self._genome_index: dict[str, str] = {}
 
     # ---- state and checkpoints
 
@@ -296,12 +299,21 @@ class Run:
 
     def _ind_index(self) -> dict[str, int]:
         if self._index is None:
-            index = {}
+            index, genomes = {}, {}
             for g in self.generations():
                 for rec in self.read_checkpoint(g)["individuals"]:
                     index[rec.get("id")] = g
-            self._index = index
+                    if rec.get("genome_id"):
+                        genomes[rec.get("id")] = str(rec["genome_id"])
+            self._index, self._genome_index = index, genomes
         return self._index
+
+    def genome_of(self, ind_id: str) -> str | None:
+        """The individual's genome id (None for an unknown individual or a record without one)."""
+        if ind_id not in self._ind_index():
+            self._index = None
+            self._ind_index()
+        return self._genome_index.get(ind_id)
 
     def generation_of(self, ind_id: str) -> int:
         g = self._ind_index().get(ind_id)
@@ -441,6 +453,58 @@ class Run:
         for s in out.values():
             s.score = float(s.likes - s.dislikes + BEST_WEIGHT * s.best)
         return out
+
+    def vote_count(self, generation: int) -> int:
+        """Distinct (voter, individual) pairs with a live latest vote on ``generation``: what the
+        interactive wait counts, so one person changing their mind four times is one vote."""
+        latest: dict[tuple[str, str], Vote] = {}
+        for v in self.votes(generation):
+            latest[(v.ind_id, v.voter)] = v
+        return sum(1 for v in latest.values() if v.value or v.best)
+
+    def last_vote_id(self) -> int:
+        votes = self._select_votes("SELECT MAX(id) FROM votes", ())
+        return int(votes[0][0] or 0) if votes else 0
+
+    def genome_votes(self, upto_id: int | None = None) -> tuple[dict[str, VoteSummary], int]:
+        """Votes by genome over all generations, and the last vote id they include.
+
+        Each voter's latest vote on a genome (any copy, any generation) counts once, so votes
+        follow a look through elite copies and re-entries. ``upto_id`` replays the vote log as
+        it stood at an earlier selection (ids grow in commit order, so "id <= cutoff" is exactly
+        what a reader saw then).
+        """
+        sql = "SELECT id, ind_id, generation, voter, value, best, time FROM votes"
+        args: tuple = ()
+        if upto_id is not None:
+            sql, args = sql + " WHERE id <= ?", (int(upto_id),)
+        rows = self._select_votes(sql + " ORDER BY id", args)
+        if any(r[1] not in self._ind_index() for r in rows):  # a generation written since: re-read once
+            self._index = None
+        genomes = (self._ind_index(), self._genome_index)[1]
+        latest: dict[tuple[str, str], tuple] = {}
+        cutoff = 0
+        for r in rows:
+            cutoff = max(cutoff, r[0])
+            gid = genomes.get(r[1]) or r[1]  # an individual without a genome id votes on its own
+            latest[(gid, r[3])] = r
+        out: dict[str, VoteSummary] = {}
+        for (gid, _), r in sorted(latest.items()):
+            s = out.setdefault(gid, VoteSummary())
+            s.likes += r[4] > 0
+            s.dislikes += r[4] < 0
+            s.best += bool(r[5])
+        for s in out.values():
+            s.score = float(s.likes - s.dislikes + BEST_WEIGHT * s.best)
+        return {g: s for g, s in out.items() if s.likes or s.dislikes or s.best}, (cutoff if upto_id is None else int(upto_id))
+
+    def _select_votes(self, sql: str, args: tuple) -> list[tuple]:
+        if not (self.dir / "votes.sqlite").exists():
+            return []
+        try:
+            return self._db().execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.dir / 'votes.sqlite'}: cannot read votes: {exc}") from exc
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

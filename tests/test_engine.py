@@ -54,15 +54,18 @@ def snapshot(run_dir: Path) -> dict:
 
 
 def test_combined_score_rules():
+    """The Beta(1, 1) posterior like-rate of evo.votes, worked by hand."""
     assert combined_score(0.4, None) == 0.4
     assert combined_score(0.4, VoteSummary()) == 0.4
-    liked = combined_score(0.4, VoteSummary(likes=3), vote_weight=0.5)
-    disliked = combined_score(0.4, VoteSummary(dislikes=1), vote_weight=0.5)
-    assert liked == pytest.approx(0.9) and disliked == pytest.approx(-0.1)
-    assert combined_score(0.4, VoteSummary(likes=1, best=1), best_bonus=2.0) > liked
+    liked = combined_score(0.4, VoteSummary(likes=3), vote_weight=0.5)  # rate 4/5, vote +0.6
+    disliked = combined_score(0.4, VoteSummary(dislikes=1), vote_weight=0.5)  # rate 1/3, vote -1/3
+    assert liked == pytest.approx(0.7) and disliked == pytest.approx(0.4 - 1 / 6)
+    assert combined_score(0.4, VoteSummary(likes=1, best=1), best_bonus=2.0) > combined_score(0.4, VoteSummary(likes=1))
     assert combined_score(0.4, None, predictor=1.0, predictor_weight=0.5) == pytest.approx(0.7)
-    # by default one voter's like makes up the whole machine score range
-    assert combined_score(0.0, VoteSummary(likes=1)) >= combined_score(1.0, None)
+    # evidence adds up, but never past the weight
+    ones = [combined_score(0.0, VoteSummary(likes=n)) for n in (1, 2, 5, 50)]
+    assert ones == sorted(ones) and ones[-1] < 1.0
+    assert combined_score(0.0, VoteSummary(likes=1, best=1)) > combined_score(1.0, None)  # a best pick
 
 
 def test_rng_state_round_trips_through_json():
