@@ -130,6 +130,98 @@ def test_waiting_run_shows_vote_progress(runs):
     at.sidebar.text_input(key="voter").input("ada").run()
     at = vote(at, "like", "g0000-000")
     assert "1 of 3" in texts(at.info)
+    assert at.get("progress")[0].value == pytest.approx(100 / 3, abs=1)  # percent
+    # changing one's mind on the same preset is still one vote (what the engine waits for)
+    at = vote(at, "dislike", "g0000-000")
+    at = vote(at, "like", "g0000-000")
+    assert len(run.votes(0)) == 3 and run.vote_count(0) == 1
+    assert "1 of 3" in texts(at.info)
+    assert "1 vote(s) on this generation" in texts(at.caption)
+    at = vote(at, "like", "g0000-001")
+    assert "2 of 3" in texts(at.info)
+    assert at.get("progress")[0].value == pytest.approx(200 / 3, abs=1)
+
+
+def card(at: AppTest, ind_id: str) -> str:
+    """The caption under one preview card (it starts with the id in backticks)."""
+    found = [c.value for c in at.caption if c.value.startswith(f"`{ind_id}` · machine")]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def combined_on_card(at: AppTest, ind_id: str) -> float:
+    return float(re.search(r"combined (-?[0-9.]+)", card(at, ind_id)).group(1))
+
+
+def test_copies_of_a_genome_share_their_votes(runs):
+    # make_run's generation 1 card k shows the same seed preset as generation 0 card k+1
+    run = make_run(runs, "r1", population=4, generations=2)
+    gen0, gen1 = run.load_generation(0), run.load_generation(1)
+    assert gen1[0].genome_id == gen0[1].genome_id
+    assert gen1[3].genome_id not in {i.genome_id for i in gen0}
+    run.add_vote(gen0[1].id, "ada", +1)
+    run.add_vote(gen0[2].id, "ada", -1)
+    at = page_app("page_vote").run()
+    assert not at.exception
+    # defaults (weight 1, prior 1): one like is 2 * 2/3 - 1 = +1/3, one dislike -1/3
+    assert combined_on_card(at, gen1[0].id) == pytest.approx(gen1[0].score + 1 / 3, abs=1e-3)
+    assert combined_on_card(at, gen1[1].id) == pytest.approx(gen1[1].score - 1 / 3, abs=1e-3)
+    assert combined_on_card(at, gen1[3].id) == pytest.approx(gen1[3].score, abs=1e-3)
+    assert "with earlier copies of this look: likes 1 · dislikes 0" in card(at, gen1[0].id)
+    assert "not a parent" in card(at, gen1[1].id) and "not a parent" not in card(at, gen1[0].id)
+    assert "no votes yet" in card(at, gen1[3].id) and "earlier copies" not in card(at, gen1[3].id)
+    # one voter on two copies of a look counts once, with the latest vote
+    at.sidebar.text_input(key="voter").input("ada").run()
+    at = vote(at, "dislike", gen1[0].id)
+    assert combined_on_card(at, gen1[0].id) == pytest.approx(gen1[0].score - 1 / 3, abs=1e-3)
+
+
+def test_run_vote_settings_change_the_scores_and_the_formula(runs):
+    run = make_run(runs, "r1", population=4, generations=1, overrides={"votes.prior": 2.0, "votes.weight": 0.5})
+    run.add_vote("g0000-002", "ada", +1)
+    at = page_app("page_vote").run()
+    # prior 2, weight 0.5: one like gives rate 3/5, vote 0.2, times 0.5 = +0.1
+    ind = run.individual("g0000-002")
+    assert combined_on_card(at, ind.id) == pytest.approx(ind.score + 0.1, abs=1e-3)
+    help_text = texts(at.expander[0].markdown)
+    assert "(L + 2) / (L + D + 4)" in help_text and "Beta(2, 2)" in help_text
+    assert "combined = base + 0.5 × vote" in help_text
+    assert "one like adds +0.10" in help_text
+    assert "generation g+2" in help_text
+
+
+def test_parents_list_shows_who_votes_left_out_and_who_re_entered(runs):
+    run = make_run(runs, "r1", population=4, generations=3)
+    gen0, gen1 = run.load_generation(0), run.load_generation(1)
+    present = {i.genome_id for g in (1, 2) for i in run.load_generation(g)}
+    old = next(i for i in gen0 if i.genome_id not in present)  # a look only generation 0 had
+    run.add_vote(old.id, "ada", +1)
+    run.add_vote(gen1[1].id, "ada", -1)
+    run.add_vote(gen1[1].id, "bo", -1)
+    nxt = ui_helpers.select_parents(run, 1, elite=2)  # the selection that made generation 2, redone on these votes
+    assert [e["id"] for e in nxt["excluded"]] == [gen1[1].id]
+    assert any(p["id"] == old.id and p["reentered"] for p in nxt["parents"])
+    at = page_app("page_vote").run()
+    assert not at.exception
+    assert "How generation 2 was made" in texts(at.subheader)
+    assert old.id in previews(at, "liandan-parent")
+    assert previews(at, "liandan-excluded") == [gen1[1].id]
+    shown = texts(at.caption)
+    assert f"`{old.id}` · **re-entered** from generation 0" in shown
+    assert f"`{gen1[1].id}` — excluded: disliked (2 dislikes)" in shown
+    assert "**Left out by votes**" in texts(at.markdown)
+    assert 'data-excluded="1"' in texts(at.markdown)
+
+
+def test_selected_generation_says_votes_now_shape_the_one_after(runs):
+    run = make_run(runs, "r1", population=4, generations=2)
+    ui_helpers.select_parents(run, 1)  # an autonomous run already picked generation 2's parents
+    at = page_app("page_vote").run()
+    note = texts(at.info)
+    assert "Parents for generation 2 were already chosen" in note
+    assert "parents of generation 3" in note and "liked ones re-enter" in note and "disliked ones are left out" in note
+    assert "`liandan export`" in note
+    assert "Chosen as parents of generation 2" in texts(at.subheader)
 
 
 # ---------------------------------------------------------------- other pages

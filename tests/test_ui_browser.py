@@ -116,6 +116,9 @@ def test_votes_in_the_browser_steer_the_next_generation(tmp_path, browser, proce
     assert sorted((v.ind_id, v.voter, v.value, v.best) for v in votes) == sorted([
         (underdog.id, VOTER, 1, True), (favourite.id, VOTER, -1, False), (liked.id, VOTER, 1, False)])
     ARTIFACTS.mkdir(exist_ok=True)
+    for ind in gen0:  # let the redraw after the last click finish: every card has its buttons again
+        for kind in ("like", "dislike", "best"):
+            vote_button(page, kind, ind.id)
     page.screenshot(path=str(ARTIFACTS / "vote_grid.png"), full_page=True)
     assert grid.count() == POPULATION
     widths = [grid.nth(k).bounding_box()["width"] for k in range(POPULATION)]
@@ -131,6 +134,8 @@ def test_votes_in_the_browser_steer_the_next_generation(tmp_path, browser, proce
     reasons = {p["id"]: p["reason"] for p in parents}
     assert "elite #1" in reasons[underdog.id]
     assert "elite" not in reasons.get(favourite.id, "")
+    excluded = (run.read_checkpoint(0).get("next") or {}).get("excluded") or []
+    assert [e["id"] for e in excluded] == [favourite.id]  # one dislike, no like: kept out of the pool
     wait_for(lambda: 1 in run.generations(), 60, "generation 1", log=evolve_log)
     gen1 = run.load_generation(1)
     assert gen1[0].operator == "elite" and gen1[0].parents == [underdog.id]
@@ -143,5 +148,7 @@ def test_votes_in_the_browser_steer_the_next_generation(tmp_path, browser, proce
     assert ids_on_page == [i.id for i in gen1]
     assert page.locator(f'img.liandan-parent[title="{underdog.id}"]').count() == 1
     assert page.get_by_text("elite #1").first.is_visible()
+    assert page.locator(f'[data-stale="false"] img.liandan-excluded[title="{favourite.id}"]').count() == 1
+    assert page.get_by_text("Left out by votes").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "vote_parents.png"), full_page=True)
     wait_for(lambda: state_status(run_dir) == "finished", 60, "the run to finish", log=evolve_log)

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +59,7 @@ def _record(g: int, i: int, preset_path: Path, parents: list[str], operator: str
 
 
 def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generations: int = 1,
-             mode: str = "autonomous") -> "object":
+             mode: str = "autonomous", overrides: dict | None = None) -> "object":
     """A run folder with ``generations`` checkpoints of ``population`` real seed presets.
 
     Every generation but the last has ``next`` (parents and reasons), like a run whose selection
@@ -69,7 +70,8 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
     from renderer.preset import dump_milk, load_milk
 
     files = seed_files()
-    cfg = load_config(None, {"run.population": population, "run.generations": max(generations, 2), "run.mode": mode})
+    cfg = load_config(None, {"run.population": population, "run.generations": max(generations, 2), "run.mode": mode,
+                             **(overrides or {})})
     store = RunStore(root)
     run = store.create(run_id, cfg.to_dict())
     prev: list[str] = []
@@ -86,14 +88,53 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
             atomic_write_bytes(d / "still.png", tiny_png(_colour(i)))
             records.append(rec)
         body = {"individuals": records, "hall_of_fame": [], "logbook": [{"gen": g, "best": 0.6, "mean": 0.45}], "next": None}
-        if g + 1 < generations:
-            body["next"] = {"parents": [{"id": records[-1]["id"], "reason": "elite #1 (combined score 0.6000)"},
-                                        {"id": records[-2]["id"], "reason": "won a tournament"}],
-                            "votes_used": {}, "offspring": [], "rng": {}}
         run.write_checkpoint(g, body)
+        if g + 1 < generations:
+            select_parents(run, g)
         prev = [r["id"] for r in records]
     run.write_state("waiting_votes" if mode == "interactive" else "stopped", generations - 1, pid=None)
     return store.open(run_id)
+
+
+@dataclass
+class _Member:
+    """What evo.votes.ParentPool reads of the engine's Member."""
+
+    id: str
+    generation: int
+    genome_id: str
+    score: float
+    result: dict
+
+
+def select_parents(run, g: int, elite: int = 1, tournaments: int = 2, seed: int = 0) -> dict:
+    """(Re)write generation ``g``'s ``next`` as the engine's selection does: the real evo.votes pool
+    on the run's votes by genome, earlier generations as the re-entry archive (one member per
+    genome, the latest), ``elite`` elites and ``tournaments`` tournament wins."""
+    import random
+
+    from evo.votes import ParentPool, VoteRule, summary_to_json
+
+    def members(x: int) -> list[_Member]:
+        return [_Member(r["id"], r["generation"], r["genome_id"], r["score"], {"score": r["score"], "error": r["error"]})
+                for r in run.read_checkpoint(x)["individuals"]]
+
+    archive: dict[str, _Member] = {}
+    for x in run.generations():
+        if x < g:
+            archive.update({m.genome_id: m for m in members(x)})
+    rule = VoteRule.from_config(run.config.get("votes", {}))
+    by_genome, cutoff = run.genome_votes()
+    pool = ParentPool.build(members(g), list(archive.values()), by_genome, rule)
+    pool.elites(elite)
+    py = random.Random(seed)
+    for _ in range(tournaments):
+        pool.tournament(py, int(run.config.get("ga", {}).get("tournament_size", 3)))
+    ck = run.read_checkpoint(g)
+    ck["next"] = {"parents": pool.reasons(), "excluded": pool.excluded, "votes_used": pool.votes_used(),
+                  "votes": {"cutoff": cutoff, "by_genome": summary_to_json(by_genome)}, "offspring": [], "rng": {}}
+    run.write_checkpoint(g, ck)
+    return ck["next"]
 
 
 # ---------------------------------------------------------------- processes

@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from evo.store import Run, RunStore, StoreError
+from evo.votes import VoteRule
 
 RUNS_DIR_ENV = "LIANDAN_RUNS_DIR"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -130,8 +131,11 @@ def pick_run(label: str = "Run", key: str = "run") -> Run | None:
         return None
 
 
-def vote_settings(run: Run) -> dict:
-    """The run's vote weights (what the engine uses to fold votes into selection)."""
-    v = run.config.get("votes", {}) if isinstance(run.config.get("votes"), dict) else {}
-    return {"weight": float(v.get("weight", 1.0)), "best_bonus": float(v.get("best_bonus", 2.0)),
-            "predictor_weight": float(v.get("predictor_weight", 0.0))}
+def vote_rule(run: Run) -> VoteRule:
+    """The run's ``[votes]`` section as the engine's own formula (evo.votes), so the page shows
+    exactly what selection computes; a malformed section falls back to the defaults."""
+    votes = run.config.get("votes")
+    try:
+        return VoteRule.from_config(votes if isinstance(votes, dict) else {})
+    except (TypeError, ValueError):
+        return VoteRule()

@@ -13,7 +13,7 @@ import streamlit as st
 
 from evo.store import StoreError
 from renderer.preset import Preset, PresetError, code_text, format_number, parse_milk
-from ui.common import pick_run, render_preview, runs_dir, show_preview
+from ui.common import pick_run, render_preview, runs_dir, show_preview, vote_rule
 
 
 def parameter_rows(preset: Preset) -> list[dict]:
@@ -64,10 +64,25 @@ def _from_run() -> None:
     text = milk.read_text(encoding="latin-1") if milk.is_file() else ""
     st.caption(f"operator: {ind.operator or 'seed'} · parents: {', '.join(ind.parents) or '—'}"
                f" · votes: likes {ind.vote_summary.likes}, dislikes {ind.vote_summary.dislikes},"
-               f" best {ind.vote_summary.best}")
+               f" best {ind.vote_summary.best}" + _genome_votes_note(run, ind))
     _show(ind.id, text, run.preview_path(ind.id), ind.score, ind.error, ind.stats)
     with st.expander("Genome (JSON)"):
         st.code(json.dumps(ind.genome, indent=1)[:200_000], language="json")
+
+
+def _genome_votes_note(run, ind) -> str:
+    """Votes on every copy of this look (what selection uses, evo.votes) when they differ from this card's."""
+    try:
+        gs = run.genome_votes()[0].get(ind.genome_id or ind.id)
+    except StoreError:
+        return ""
+    own = ind.vote_summary
+    note = ""
+    if gs and (gs.likes, gs.dislikes, gs.best) != (own.likes, own.dislikes, own.best):
+        note = f" · all copies of this look: likes {gs.likes}, dislikes {gs.dislikes}, best {gs.best}"
+    if ind.score is not None and not ind.error:
+        note += f" · combined score {vote_rule(run).combined(ind.score, gs):.3f}"
+    return note
 
 
 def _uploaded() -> None:
