@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -27,6 +28,9 @@ from renderer.preset import Preset, PresetError, code_text, format_number, load_
 EXIT_PARSE_FAILED = 1
 EXIT_UNAVAILABLE = 2
 MAX_WARNINGS_SHOWN = 20
+PROBE_SIZE = 32
+PROBE_FRAMES = 2  # frame 1 runs each shader pass once; frame 2 with last frame's blur/feedback inputs
+SHADER_STAGES = ("warp", "comp")
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -146,11 +150,171 @@ def parse_size(text: str) -> tuple[int, int]:
     return size
 
 
+# ---------------------------------------------------------------- shader status
+
+
+@dataclass
+class ShaderStatus:
+    """One shader stage of a preset as ``info`` reports it. ``None`` means "not tried": no
+    shader text, PS version 0, translation already failed, or no GL context (``--no-gl``)."""
+
+    stage: str
+    lines: int
+    ps_version: int
+    translates: bool | None = None
+    translate_error: str | None = None
+    compiles: bool | None = None
+    compile_error: str | None = None
+    render_error: str | None = None  # compiled, but failed while rendering: falls back from then on
+
+
+def translate_status(text: str, stage: str) -> tuple[bool, str | None]:
+    """Whether the HLSL translates to GLSL (no GL needed), with the translator's message."""
+    from renderer.shaders.cache import translate_cached
+    from renderer.shaders.hlsl_lexer import ShaderError
+
+    try:
+        translate_cached(text, stage)
+    except ShaderError as exc:
+        return False, (f"line {exc.line}: " if exc.line else "") + exc.message
+    except Exception as exc:  # a translator bug is reported, not raised, like the renderer does
+        return False, f"translator crashed: {type(exc).__name__}: {exc}"
+    return True, None
+
+
+_LOG_BOILERPLATE = {"glsl compiler failed", "fragment_shader", "vertex_shader"}
+
+
+def reason_lines(reason: str) -> list[str]:
+    """A fallback reason as its informative lines: moderngl wraps the GLSL compiler log in a
+    banner ("GLSL Compiler failed", "fragment_shader", "=====") that says nothing."""
+    out = []
+    for ln in str(reason).splitlines():
+        text = ln.strip()
+        bare = text.removeprefix("GLSL compile failed:").strip()
+        if not text or set(text) <= {"="} or text.lower() in _LOG_BOILERPLATE:
+            continue
+        if bare.lower() in _LOG_BOILERPLATE:
+            out.append("GLSL compile failed:")
+            continue
+        out.append(text)
+    return out or [str(reason)]
+
+
+def short_reason(reason: str) -> str:
+    """One line for tables: 'GLSL compile failed: 0:0(0): error: ...'."""
+    return " ".join(reason_lines(reason))
+
+
+def runs_shaders(preset: Preset) -> bool:
+    versions = preset.shader_versions()
+    texts = (preset.warp_shader, preset.comp_shader)
+    return any(v and (t or "").strip() for v, t in zip(versions, texts))
+
+
+class ShaderProbe:
+    """Loads presets into a small Renderer to learn whether their shaders compile in GL.
+
+    The GL context and renderer are made on first use only, so ``info`` on MilkDrop 1 presets
+    (82% of files) costs nothing, and one renderer serves every preset of a call."""
+
+    def __init__(self, textures_dir=None):
+        self.textures_dir = textures_dir
+        self.unavailable: str | None = None
+        self._renderer = None
+
+    def report(self, preset: Preset):
+        """The LoadReport after rendering PROBE_FRAMES frames, or None without GL."""
+        if self.unavailable is not None:
+            return None
+        if self._renderer is None:
+            os.environ.setdefault("LP_NUM_THREADS", "0")
+            try:
+                from renderer.pipeline import Renderer
+
+                self._renderer = Renderer(PROBE_SIZE, PROBE_SIZE, textures_dir=self.textures_dir)
+            except Exception as exc:
+                self.unavailable = f"no GL context ({type(exc).__name__}: {exc})"
+                return None
+        report = self._renderer.load(preset)
+        try:
+            for _ in self._renderer.render(PROBE_FRAMES):
+                pass
+        except Exception as exc:  # shown with the warnings; info goes on with the next preset
+            report.warnings.append(f"rendering failed: {type(exc).__name__}: {exc}")
+        return report
+
+    def release(self) -> None:
+        if self._renderer is not None:
+            self._renderer.release()
+            self._renderer = None
+
+
+def shader_statuses(preset: Preset, probe: ShaderProbe | None) -> tuple[list[ShaderStatus], object]:
+    """Per stage with shader text: translates? compiles? why not. Also returns the LoadReport
+    (None without GL or without shaders that run), whose warnings name missing textures."""
+    out = []
+    for stage, text, ps in zip(SHADER_STAGES, (preset.warp_shader, preset.comp_shader), preset.shader_versions()):
+        if not (text or "").strip():
+            continue
+        st = ShaderStatus(stage, sum(1 for ln in text.split("\n") if ln.strip()), ps)
+        if ps:
+            st.translates, st.translate_error = translate_status(text, stage)
+        out.append(st)
+    report = probe.report(preset) if probe is not None and runs_shaders(preset) else None
+    if report is None:
+        return out, None
+    for st in out:
+        if not st.translates:
+            continue
+        errors = [e for e in report.shader_errors if e.get("stage") == st.stage]
+        at_load = [e for e in errors if e.get("frame") is None]
+        if at_load:
+            st.compiles = False
+            st.compile_error = "; ".join(str(e.get("reason")) for e in at_load)
+        elif errors or report.stages.get(st.stage) == "shader":
+            st.compiles = True  # render-time failures come after a successful compile
+        late = [e for e in errors if e.get("frame") is not None]
+        if late:
+            st.render_error = "; ".join(f"frame {e['frame']}: {e.get('reason')}" for e in late)
+    return out, report
+
+
+def _print_shader_status(console: Console, preset: Preset, statuses: list[ShaderStatus],
+                         probe: ShaderProbe | None) -> None:
+    by_stage = {st.stage: st for st in statuses}
+    for stage, ps in zip(SHADER_STAGES, preset.shader_versions()):
+        st = by_stage.get(stage)
+        if st is None:
+            console.print(f"{stage} shader: none" + (" (MilkDrop generates one from the parameters)" if ps else ""))
+            continue
+        runs = "" if ps else " [yellow](not run: PS version 0)[/]"
+        console.print(f"{stage} shader: {st.lines} lines, PS version {ps}{runs}")
+        if not ps:
+            continue
+        if not st.translates:
+            console.print(f"  translates: [red]no[/] -> the {stage} stage falls back to MilkDrop 1")
+            for ln in reason_lines(st.translate_error or ""):
+                console.print(f"    [red]{escape(ln)}[/]")
+            continue
+        if st.compiles is None:
+            why = "skipped (--no-gl)" if probe is None else f"unknown: {probe.unavailable}"
+            console.print(f"  translates: [green]ok[/]  compiles: {escape(why)}")
+        elif st.compiles:
+            tail = "" if st.render_error else f" -> renders with the {stage} shader"
+            console.print(f"  translates: [green]ok[/]  compiles: [green]ok[/]{tail}")
+        else:
+            console.print(f"  translates: [green]ok[/]  compiles: [red]no[/] -> the {stage} stage falls back to MilkDrop 1")
+            for ln in reason_lines(st.compile_error or ""):
+                console.print(f"    [red]{escape(ln)}[/]")
+        if st.render_error:
+            console.print(f"  [red]fails while rendering[/] -> falls back to MilkDrop 1: {escape(short_reason(st.render_error))}")
+
+
 # ---------------------------------------------------------------- info
 
 
-def _print_info(console: Console, path: Path, preset: Preset, compiler) -> None:
-    warp_v, comp_v = preset.shader_versions()
+def _print_info(console: Console, path: Path, preset: Preset, compiler, probe: ShaderProbe | None) -> None:
     version = preset.version if preset.version is not None else "MilkDrop 1 (no header)"
     console.rule(f"[bold]{escape(preset.name)}")
     console.print(f"[dim]{escape(str(path))}[/]  version {version}")
@@ -185,13 +349,8 @@ def _print_info(console: Console, path: Path, preset: Preset, compiler) -> None:
     else:
         console.print("No EEL code.")
 
-    for stage, text, ps in (("warp", preset.warp_shader, warp_v), ("comp", preset.comp_shader, comp_v)):
-        if text.strip():
-            n = sum(1 for ln in text.split("\n") if ln.strip())
-            runs = "" if ps else " [yellow](not run: PS version 0)[/]"
-            console.print(f"{stage} shader: {n} lines, PS version {ps}{runs}")
-        else:
-            console.print(f"{stage} shader: none" + (" (MilkDrop generates one from the parameters)" if ps else ""))
+    statuses, report = shader_statuses(preset, probe)
+    _print_shader_status(console, preset, statuses, probe)
 
     for label, items, schema in (("wave", preset.waves, WAVE_SCHEMA), ("shape", preset.shapes, SHAPE_SCHEMA)):
         on = [x for x in items if x.enabled]
@@ -207,27 +366,42 @@ def _print_info(console: Console, path: Path, preset: Preset, compiler) -> None:
         keys = ", ".join(f"{k} ({key_status(k)})" for k, _ in preset.unknown[:12])
         more = f" and {len(preset.unknown) - 12} more" if len(preset.unknown) > 12 else ""
         console.print(f"keys MilkDrop does not read, kept as they are: {escape(keys)}{more}")
+    for w in (report.warnings if report is not None else []):
+        console.print(f"[yellow]warning[/] {escape(str(w))}")
     for w in preset.warnings[:MAX_WARNINGS_SHOWN]:
         console.print(f"[yellow]warning[/] {escape(str(w))}")
     if len(preset.warnings) > MAX_WARNINGS_SHOWN:
         console.print(f"[yellow]... and {len(preset.warnings) - MAX_WARNINGS_SHOWN} more warnings[/]")
 
 
+def _texture_dirs(textures: list[Path] | None) -> list[str] | None:
+    return [str(t) for t in textures] if textures else None
+
+
 def info(
     presets: list[Path] = typer.Argument(..., help="One or more .milk files.", show_default=False),
+    no_gl: bool = typer.Option(False, "--no-gl", help="Do not compile shaders in GL (translation only)."),
+    textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
+                                                  help="Extra folder of user textures (repeatable)."),
 ) -> None:
-    """Show what a preset sets: changed parameters, code per section, shaders, waves and shapes."""
+    """Show what a preset sets: changed parameters, code per section, shaders (do they translate and
+    compile, and why not), waves and shapes."""
     console = Console()
     compiler = load_compiler()
+    probe = None if no_gl else ShaderProbe(_texture_dirs(textures))
     failed = 0
-    for path in presets:
-        try:
-            preset = load_milk(path)
-        except PresetError as exc:
-            console.print(f"[red]error[/] {escape(str(exc))}")
-            failed += 1
-            continue
-        _print_info(console, path, preset, compiler)
+    try:
+        for path in presets:
+            try:
+                preset = load_milk(path)
+            except PresetError as exc:
+                console.print(f"[red]error[/] {escape(str(exc))}")
+                failed += 1
+                continue
+            _print_info(console, path, preset, compiler, probe)
+    finally:
+        if probe is not None:
+            probe.release()
     if failed:
         raise typer.Exit(EXIT_PARSE_FAILED)
 
@@ -259,33 +433,56 @@ def _progress(console: Console) -> Progress:
                     TimeRemainingColumn(), console=console, transient=True)
 
 
+def _opt_int(value) -> int | None:
+    return None if value is None else int(value)
+
+
 def _json_record(raw: dict) -> dict:
     """A sweep result as plain JSON values (numpy bools and floats, no images)."""
+    shader_errors = []
+    for e in raw.get("shader_errors") or []:
+        rec = {"stage": str(e.get("stage")), "reason": str(e.get("reason")), "line": _opt_int(e.get("line"))}
+        if e.get("frame") is not None:
+            rec["frame"] = int(e["frame"])
+        shader_errors.append(rec)
     rec = {"file": str(raw.get("file")), "status": str(raw.get("status")),
            "error": None if raw.get("error") is None else str(raw.get("error")),
            "black": bool(raw.get("black")), "frozen": bool(raw.get("frozen")),
-           "shader_errors": [{"stage": str(e.get("stage")), "reason": str(e.get("reason"))}
-                             for e in raw.get("shader_errors") or []]}
+           "shader_failed": bool(raw.get("shader_failed", bool(shader_errors))),
+           "shader_errors": shader_errors,
+           "stages": {str(k): str(v) for k, v in (raw.get("stages") or {}).items()},
+           "code_errors": [{"section": str(e.get("section")), "line": _opt_int(e.get("line")),
+                            "file_line": _opt_int(e.get("file_line")), "col": _opt_int(e.get("col")),
+                            "error": str(e.get("error"))} for e in raw.get("code_errors") or []],
+           "warnings": [str(w) for w in raw.get("warnings") or []]}
     for key in ("frames", "seconds"):
         if key in raw:
             rec[key] = float(raw[key]) if key == "seconds" else int(raw[key])
     return rec
 
 
-def _render(paths: list[Path], frames: int, size: tuple[int, int], err: Console) -> dict:
+RENDER_TOTALS = ("rendered", "errors", "black", "frozen", "shader_failed", "code_errors")
+
+
+def _render(paths: list[Path], frames: int, size: tuple[int, int], err: Console,
+            textures_dir: list[str] | None = None) -> dict:
+    """Totals count presets: ``shader_failed`` those where a warp or comp shader fell back to
+    MilkDrop 1, ``code_errors`` those with an EEL block that does not compile (renders empty)."""
     from renderer.sweep import render_sweep  # checked by the caller
 
-    totals = {"rendered": 0, "errors": 0, "black": 0, "frozen": 0, "shader_failed": 0}
+    totals = dict.fromkeys(RENDER_TOTALS, 0)
     records = []
     with _progress(err) as bar:
         task = bar.add_task("rendering", total=len(paths))
-        for raw in render_sweep([str(p) for p in paths], frames=frames, size=size, workers=2):
+        for raw in render_sweep([str(p) for p in paths], frames=frames, size=size, workers=2,
+                                textures_dir=textures_dir):
             rec = _json_record(raw)
             records.append(rec)
-            totals["rendered" if rec.get("status") == "rendered" else "errors"] += 1
-            totals["black"] += bool(rec.get("black"))
-            totals["frozen"] += bool(rec.get("frozen"))
-            totals["shader_failed"] += bool(rec.get("shader_errors"))
+            totals["rendered" if rec["status"] == "rendered" else "errors"] += 1
+            totals["black"] += rec["black"]
+            totals["frozen"] += rec["frozen"]
+            totals["shader_failed"] += rec["shader_failed"]
+            totals["code_errors"] += bool(rec["code_errors"])
             bar.advance(task)
     return {**totals, "files": records}
 
@@ -333,8 +530,9 @@ def _print_scan(console: Console, root: Path, r: ScanResult) -> None:
     if r.compile is not None:
         t.add_row("code that does not compile", f"{len(r.compile)} files")
     if r.render is not None:
-        for k in ("rendered", "errors", "black", "frozen", "shader_failed"):
-            t.add_row(k.replace("_", " "), str(r.render[k]))
+        for k in RENDER_TOTALS:
+            label = {"shader_failed": "shader fell back", "code_errors": "code that does not compile"}.get(k, k)
+            t.add_row(label, str(r.render[k]))
     console.print(t)
     if r.failed:
         ft = Table(title="Files that do not parse", title_justify="left")
@@ -354,17 +552,37 @@ def _print_scan(console: Console, root: Path, r: ScanResult) -> None:
                            escape(s["error"]))
         console.print(ct)
     if r.render:
-        bad = [x for x in r.render["files"]
-               if x.get("status") != "rendered" or x.get("black") or x.get("frozen") or x.get("shader_errors")]
-        if bad:
-            rt = Table(title="Render problems", title_justify="left")
-            for col in ("file", "status", "black", "frozen", "shader errors / error"):
-                rt.add_column(col)
-            for x in bad:
-                why = x.get("error") or "; ".join(f"{e.get('stage')}: {e.get('reason')}" for e in x.get("shader_errors") or [])
-                rt.add_row(escape(_short(str(x.get("file")), root)), str(x.get("status")),
-                           "yes" if x.get("black") else "", "yes" if x.get("frozen") else "", escape(str(why or "")))
-            console.print(rt)
+        _print_render_problems(console, root, r.render["files"])
+
+
+def _print_render_problems(console: Console, root: Path, files: list[dict]) -> None:
+    bad = [x for x in files if x["status"] != "rendered" or x["black"] or x["frozen"]]
+    if bad:
+        rt = Table(title="Render problems", title_justify="left")
+        for col in ("file", "status", "black", "frozen", "error"):
+            rt.add_column(col)
+        for x in bad:
+            rt.add_row(escape(_short(x["file"], root)), x["status"], "yes" if x["black"] else "",
+                       "yes" if x["frozen"] else "", escape(x["error"] or ""))
+        console.print(rt)
+    shaders = [(x, e) for x in files for e in x["shader_errors"]]
+    if shaders:
+        st = Table(title="Shader stages that fell back to MilkDrop 1", title_justify="left")
+        for col in ("file", "stage", "line", "reason"):
+            st.add_column(col)
+        for x, e in shaders:
+            where = str(e["line"] or "") + (f" (frame {e['frame']})" if e.get("frame") is not None else "")
+            st.add_row(escape(_short(x["file"], root)), e["stage"], where, escape(short_reason(e["reason"])))
+        console.print(st)
+    code = [(x, e) for x in files for e in x["code_errors"]]
+    if code:
+        ct = Table(title="Code that renders empty (does not compile)", title_justify="left")
+        for col in ("file", "section", "line", "error"):
+            ct.add_column(col)
+        for x, e in code:
+            ct.add_row(escape(_short(x["file"], root)), e["section"], str(e["file_line"] or e["line"] or ""),
+                       escape(e["error"]))
+        console.print(ct)
 
 
 def scan(
@@ -374,6 +592,8 @@ def scan(
     render: bool = typer.Option(False, "--render", help="Also render each preset briefly (renderer.sweep)."),
     frames: int = typer.Option(30, "--frames", min=1, help="Frames per preset with --render."),
     size: str = typer.Option("64x64", "--size", help="Render size WIDTHxHEIGHT with --render."),
+    textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
+                                                  help="Extra folder of user textures for --render (repeatable)."),
 ) -> None:
     """Parse every preset in a folder; list the ones that fail and why. Exit status 1 if any fails."""
     out = Console()
@@ -393,7 +613,7 @@ def scan(
             raise typer.Exit(EXIT_UNAVAILABLE) from None
     result, ok_paths = run_scan(directory, compile_code, err)
     if render:
-        result.render = _render(ok_paths, frames, wh, err)
+        result.render = _render(ok_paths, frames, wh, err, _texture_dirs(textures))
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2))  # plain: no colours or wrapping in JSON
     else:

@@ -51,6 +51,31 @@ def collect_presets(inputs: list[Path]) -> list[Path]:
     return out
 
 
+def _dirs(paths: list[Path] | None) -> list[str] | None:
+    return [str(p) for p in paths] if paths else None
+
+
+def _print_load_report(err: Console, preset: Path, report, shown: int) -> int:
+    """Say what renders differently from the file: broken code blocks render empty, a failed
+    shader stage falls back to MilkDrop 1, a missing texture is grey. Prints the report's
+    shader errors from index ``shown`` on; returns how many there are now."""
+    from renderer.cli_preset import short_reason
+
+    name = escape(str(preset))
+    if shown == 0:
+        shader_msgs = {f"{e.get('stage')} shader:" for e in report.shader_errors}
+        for e in report.errors:
+            if not str(e).startswith(tuple(shader_msgs)):
+                err.print(f"[yellow]warning[/] {name}: {escape(str(e))} (that block renders empty)")
+        for w in report.warnings:
+            err.print(f"[yellow]warning[/] {name}: {escape(str(w))}")
+    for e in report.shader_errors[shown:]:
+        where = f"line {e['line']}: " if e.get("line") else (f"frame {e['frame']}: " if e.get("frame") else "")
+        err.print(f"[yellow]warning[/] {name}: {e['stage']} shader: {where}{escape(short_reason(e['reason']))} "
+                  f"(the {e['stage']} stage falls back to MilkDrop 1)")
+    return len(report.shader_errors)
+
+
 def render(
     preset: Path = typer.Argument(..., help="The .milk preset to render."),
     output: Path = typer.Option(..., "-o", "--output",
@@ -61,6 +86,8 @@ def render(
     fps: float = typer.Option(60.0, "--fps", min=1.0, help="Frames per second (time step and video rate)."),
     seed: int = typer.Option(0, "--seed", help="Seed for rand() and the default music."),
     mesh: str = typer.Option("48x36", "--mesh", help="Warp mesh cells WIDTHxHEIGHT."),
+    textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
+                                                  help="Extra folder of user textures (repeatable)."),
 ) -> None:
     """Render one preset to frames, an animated image or a video."""
     from renderer.offline import OutputError, output_kind, write_frames
@@ -86,10 +113,9 @@ def render(
             raise typer.Exit(EXIT_BAD_INPUT) from None
     from renderer.pipeline import Renderer
 
-    with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed) as r:
+    with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures)) as r:
         report = r.load(p)
-        for e in report.errors:
-            err.print(f"[yellow]warning[/] {escape(str(preset))}: {escape(str(e))} (that block renders empty)")
+        shown = _print_load_report(err, preset, report, 0)
         with _progress(err) as bar:
             task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
             try:
@@ -98,6 +124,7 @@ def render(
             except OutputError as exc:
                 err.print(f"[red]error[/] {escape(str(exc))}")
                 raise typer.Exit(EXIT_FAILED) from None
+        _print_load_report(err, preset, report, shown)  # shader stages that failed while rendering
     what = "frames in" if result.kind == "folder" else "frames to"
     err.print(f"[green]wrote[/] {result.frames} {what} {escape(str(result.path))}")
 
@@ -112,6 +139,8 @@ def sheet(
     seed: int = typer.Option(0, "--seed", help="Seed for rand() and the default music."),
     workers: int = typer.Option(2, "--workers", min=1, help="Render processes."),
     timeout: float = typer.Option(60.0, "--timeout", min=1.0, help="Seconds allowed per preset."),
+    textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
+                                                  help="Extra folder of user textures (repeatable)."),
 ) -> None:
     """A contact sheet: one frame of each preset in a grid, names below."""
     from renderer.contact_sheet import Tile, save_contact_sheet
@@ -137,7 +166,8 @@ def sheet(
     with _progress(err) as bar:
         task = bar.add_task("rendering", total=len(files))
         for res in render_sweep(files, frames=frame, size=(w, h), workers=workers, seed=seed, timeout_s=timeout,
-                                keep_frame=frame, audio=None if audio is None else str(audio)):
+                                keep_frame=frame, audio=None if audio is None else str(audio),
+                                textures_dir=_dirs(textures)):
             name = Path(res["file"]).stem
             if res["status"] == "rendered" and res.get("image") is not None:
                 tiles.append(Tile(name, res["image"]))

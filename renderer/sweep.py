@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,30 +43,54 @@ class SweepConfig:
     mesh: tuple[int, int] = (48, 36)
     keep_frame: int | None = None  # 1-based frame returned as result["image"] (contact sheets)
     audio: str | None = None  # audio file; None = the renderer's default synthetic music
+    textures_dir: tuple[str, ...] | None = None  # extra folders searched for shader user textures
 
 
 def error_result(path: str, message: str) -> dict:
     return {"file": path, "status": "error", "error": message, "black": False, "frozen": False,
-            "shader_errors": [], "code_errors": [], "frames": 0, "seconds": 0.0}
+            "shader_failed": False, "shader_errors": [], "stages": {}, "code_errors": [], "warnings": [],
+            "frames": 0, "seconds": 0.0}
 
 
-SHADER_STAGES = ("warp", "comp", "shader")
+def shader_error_records(report) -> list[dict]:
+    """``report.shader_errors`` as plain dicts: stage, reason (with the GLSL compiler log), line,
+    and ``frame`` when the stage failed while rendering rather than at load."""
+    out = []
+    for e in getattr(report, "shader_errors", None) or []:
+        rec = {"stage": str(e.get("stage")), "reason": str(e.get("reason")),
+               "line": None if e.get("line") is None else int(e["line"])}
+        if e.get("frame") is not None:
+            rec["frame"] = int(e["frame"])
+        out.append(rec)
+    return out
 
 
-def split_load_errors(errors: list) -> tuple[list[dict], list[dict]]:
-    """Renderer.load's messages as ``{"stage", "reason"}``: (shader errors, EEL code errors).
+def code_error_records(preset, equations) -> list[dict]:
+    """The EEL blocks that did not compile (they render empty), pointing into the file.
 
-    The messages start with their section ("per_frame line 3 col 9: ...", "warp: ..."), which
-    becomes the stage; warp/comp shader sections are shader errors, the rest code errors.
-    """
-    shader, code = [], []
-    for e in errors:
-        text = str(e).strip()
-        first, _, rest = text.partition(" ")
-        stage = first.rstrip(":") or "?"
-        rec = {"stage": stage, "reason": rest.lstrip(": ").strip() or text}
-        (shader if stage.lower().startswith(SHADER_STAGES) else code).append(rec)
-    return shader, code
+    Read from the renderer's own compiled equations, so nothing is compiled twice."""
+    out = []
+    for e in getattr(equations, "errors", None) or []:
+        section = str(getattr(e, "section", "?"))
+        line = getattr(e, "line", 0) or None
+        file_line = None
+        if line and hasattr(preset, "section_key"):
+            try:
+                file_line = preset.line_of.get(preset.section_key(section, line))
+            except (KeyError, ValueError, AttributeError):
+                file_line = None
+        out.append({"section": section, "line": line, "file_line": file_line,
+                    "col": getattr(e, "col", 0) or None, "error": str(getattr(e, "message", e))})
+    return out
+
+
+def other_report_errors(report, equations) -> list[str]:
+    """Messages in ``report.errors`` that are neither EEL nor shader-stage errors (e.g. a blur
+    pass that failed): the preset still rendered, so they are reported as warnings."""
+    known = {str(e) for e in getattr(equations, "errors", None) or []}
+    shader_prefixes = tuple(f"{e.get('stage')} shader:" for e in getattr(report, "shader_errors", None) or [])
+    return [m for m in map(str, report.errors)
+            if m not in known and not (shader_prefixes and m.startswith(shader_prefixes))]
 
 
 class MotionWatch:
@@ -106,7 +131,8 @@ def _renderer(cache: dict, config: SweepConfig):
         from renderer.pipeline import Renderer
 
         w, h = config.size
-        cache["renderer"] = Renderer(width=w, height=h, mesh=config.mesh, fps=config.fps, seed=config.seed)
+        cache["renderer"] = Renderer(width=w, height=h, mesh=config.mesh, fps=config.fps, seed=config.seed,
+                                     textures_dir=list(config.textures_dir) if config.textures_dir else None)
     return cache["renderer"]
 
 
@@ -129,6 +155,19 @@ def render_file(path: str, config: SweepConfig, cache: dict) -> dict:
     except (OSError, ValueError) as exc:
         return error_result(path, str(exc))
     r = _renderer(cache, config)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # per file, not once per process
+        out = _render_loaded(path, preset, r, config, cache)
+    seen = dict.fromkeys(f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})"
+                         for w in caught)
+    if out["status"] == "rendered":
+        out["warnings"].extend(seen)
+    return out
+
+
+def _render_loaded(path: str, preset, r, config: SweepConfig, cache: dict) -> dict:
+    """Python warnings (numpy overflow in a cast, ...) raised here end up in the result's
+    ``warnings`` instead of on the worker's stderr, where they would garble progress bars."""
     try:
         report = r.load(preset)
         watch = MotionWatch(config.frames)
@@ -142,9 +181,14 @@ def render_file(path: str, config: SweepConfig, cache: dict) -> dict:
         cache.pop("renderer").release()
         return error_result(path, f"{type(exc).__name__}: {exc}")
     black, frozen = watch.result()
-    shader_errors, code_errors = split_load_errors(report.errors)
+    shader_errors = shader_error_records(report)  # after rendering: render-time failures are in too
     out = {"file": path, "status": "rendered", "error": None, "black": black, "frozen": frozen,
-           "shader_errors": shader_errors, "code_errors": code_errors, "frames": n}
+           "shader_failed": bool(shader_errors), "shader_errors": shader_errors,
+           "stages": {str(k): str(v) for k, v in (getattr(report, "stages", None) or {}).items()},
+           "code_errors": code_error_records(preset, r.equations),
+           "warnings": [str(w) for w in getattr(report, "warnings", None) or []]
+           + other_report_errors(report, r.equations),
+           "frames": n}
     if config.keep_frame is not None:
         out["image"] = image
     return out
@@ -219,16 +263,27 @@ class _Worker:
         self.kill()
 
 
+def _texture_dirs(textures_dir) -> tuple[str, ...] | None:
+    if not textures_dir:
+        return None
+    items = [textures_dir] if isinstance(textures_dir, (str, os.PathLike)) else list(textures_dir)
+    return tuple(os.fspath(d) for d in items)
+
+
 def render_sweep(paths: Iterable, frames: int = 30, size: tuple[int, int] = (64, 64), workers: int = 2,
                  seed: int = 0, timeout_s: float = 60, *, fps: float = 60.0, mesh: tuple[int, int] = (48, 36),
-                 keep_frame: int | None = None, audio: str | None = None,
+                 keep_frame: int | None = None, audio: str | None = None, textures_dir=None,
                  job: Callable | None = None) -> Iterator[dict]:
     """Yield one result dict per path, in the order given.
 
     Each dict: ``file``, ``status`` ('rendered' | 'error'), ``error`` (message or None), ``black``,
-    ``frozen``, ``shader_errors`` and ``code_errors`` (lists of ``{"stage", "reason"}``: what
-    Renderer.load could not compile; the preset still renders with those parts empty),
-    ``frames``, ``seconds`` and, with ``keep_frame``, ``image``.
+    ``frozen``, ``frames``, ``seconds``, and what the preset still rendered without:
+    ``shader_failed`` (a warp or comp shader fell back to the MilkDrop 1 path),
+    ``shader_errors`` (``{"stage", "reason", "line"[, "frame"]}``, the reason carrying the
+    translator message or GLSL compiler log), ``stages`` (``{"warp"|"comp": "shader"|"fixed"|
+    "fallback"}``), ``code_errors`` (EEL blocks that render empty: ``{"section", "line",
+    "file_line", "col", "error"}``) and ``warnings`` (missing textures...); with ``keep_frame``
+    also ``image``. ``textures_dir``: a folder or list of folders searched for user textures.
     ``job(path, config, cache)`` replaces the default per-file work (a picklable top-level
     function; tests use it to simulate crashes and hangs).
     """
@@ -238,7 +293,8 @@ def render_sweep(paths: Iterable, frames: int = 30, size: tuple[int, int] = (64,
     if frames < 1:
         raise ValueError(f"frames must be at least 1, got {frames}")
     config = SweepConfig(frames=int(frames), size=(int(size[0]), int(size[1])), seed=int(seed), fps=float(fps),
-                         mesh=(int(mesh[0]), int(mesh[1])), keep_frame=keep_frame, audio=audio)
+                         mesh=(int(mesh[0]), int(mesh[1])), keep_frame=keep_frame, audio=audio,
+                         textures_dir=_texture_dirs(textures_dir))
     mp = get_context("spawn")
     pending = deque(enumerate(paths))
     done: dict[int, dict] = {}

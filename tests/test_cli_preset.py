@@ -81,6 +81,7 @@ def test_scan_missing_folder_and_bad_size(cli, tmp_path):
     assert cli("scan", tmp_path / "nope").exit_code == 2
     assert cli("scan", tmp_path, "--size", "64").exit_code == 2
     assert cli("scan", tmp_path, "--size", "0x5").exit_code == 2
+    assert cli("scan", tmp_path, "--render", "--textures", tmp_path / "no textures").exit_code == 2
     assert parse_size("320X200") == (320, 200)
 
 
@@ -110,22 +111,103 @@ def test_scan_render_without_sweep_says_so(cli, good_dir, monkeypatch):
 def test_scan_render_totals_from_sweep_records(cli, good_dir, monkeypatch):
     calls = {}
 
-    def render_sweep(paths, frames=30, size=(64, 64), workers=2):
-        calls.update(paths=list(paths), frames=frames, size=size, workers=workers)
+    def render_sweep(paths, frames=30, size=(64, 64), workers=2, textures_dir=None):
+        calls.update(paths=list(paths), frames=frames, size=size, workers=workers, textures_dir=textures_dir)
         for i, p in enumerate(sorted(paths)):
             yield {"file": p, "status": "error" if i == 0 else "rendered", "error": "boom" if i == 0 else None,
                    "black": i == 1, "frozen": i in (1, 2),
-                   "shader_errors": [{"stage": "warp", "reason": "bad"}] if i == 3 else []}
+                   "shader_failed": i == 3,
+                   "shader_errors": [{"stage": "comp", "line": None,
+                                      "reason": "GLSL compile failed: GLSL Compiler failed\n\nfragment_shader\n"
+                                                "=====\n0:3(1): error: no such thing"}] if i == 3 else [],
+                   "stages": {"warp": "shader", "comp": "fallback"} if i == 3 else {"warp": "fixed", "comp": "fixed"},
+                   "code_errors": [{"section": "per_pixel", "line": 2, "file_line": 9, "col": 4,
+                                    "error": "expected a value"}] if i == 2 else [],
+                   "warnings": ["sampler_foo: texture 'foo' not found"] if i == 3 else []}
 
     monkeypatch.setitem(sys.modules, "renderer.sweep", types.SimpleNamespace(render_sweep=render_sweep))
-    result = cli("scan", good_dir, "--json", "--render", "--frames", "5", "--size", "32x16")
+    result = cli("scan", good_dir, "--json", "--render", "--frames", "5", "--size", "32x16",
+                 "--textures", good_dir / "Sub Folder")
     assert result.exit_code == 0, result.output
     render = json.loads(result.stdout)["render"]
-    assert (render["rendered"], render["errors"], render["black"], render["frozen"], render["shader_failed"]) == (3, 1, 1, 2, 1)
+    totals = tuple(render[k] for k in ("rendered", "errors", "black", "frozen", "shader_failed", "code_errors"))
+    assert totals == (3, 1, 1, 2, 1, 1)
     assert len(render["files"]) == 4
     assert calls["frames"] == 5 and calls["size"] == (32, 16) and len(calls["paths"]) == 4
-    table = cli("scan", good_dir, "--render")
-    assert "Render problems" in table.stdout and "boom" in table.stdout
+    assert calls["textures_dir"] == [str(good_dir / "Sub Folder")]
+    failed = render["files"][3]
+    assert failed["shader_failed"] and failed["stages"]["comp"] == "fallback"
+    assert failed["shader_errors"][0]["stage"] == "comp" and "no such thing" in failed["shader_errors"][0]["reason"]
+    assert failed["warnings"] == ["sampler_foo: texture 'foo' not found"]
+    assert render["files"][2]["code_errors"][0]["file_line"] == 9
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps table cells to the terminal width
+    table = cli("scan", good_dir, "--render").stdout
+    assert calls["textures_dir"] is None
+    assert "Render problems" in table and "boom" in table
+    assert "fell back" in table and "0:3(1): error: no such thing" in table
+    assert "=====" not in table  # the compiler log's banner is left out of the table
+    assert "per_pixel" in table and "expected a value" in table
+
+
+def _shader_preset(tmp_path, warp_body: str, comp_body: str, name="s.milk") -> Path:
+    lines = ["MILKDROP_PRESET_VERSION=201", "PSVERSION=2", "PSVERSION_WARP=2", "PSVERSION_COMP=2", "[preset00]",
+             "fDecay=0.98"]
+    for stage, body in (("warp", warp_body), ("comp", comp_body)):
+        lines += [f"{stage}_{i}=`{ln}" for i, ln in enumerate(body.split("\n"), 1)]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+RECURSION = "float f(float x) { return x < 0 ? 0 : f(x - 1); }\nshader_body {\nret = f(1.0).xxx;\n}"
+UNKNOWN_FN = "shader_body {\nret = nosuchfn(uv);\n}"
+GOOD_COMP = "shader_body {\nret = tex2D(sampler_main, uv).xyz + tex2D(sampler_infotex, uv).xyz;\n}"
+
+
+def test_info_shows_per_stage_translation_and_glsl_compiler_message(cli, tmp_path):
+    pytest.importorskip("moderngl")
+    path = _shader_preset(tmp_path, RECURSION, GOOD_COMP)
+    out = cli("info", path).stdout
+    warp, comp = out.split("warp shader:")[1].split("comp shader:")
+    assert "translates: ok" in warp and "compiles: no" in warp and "falls back to MilkDrop 1" in warp
+    assert "static recursion" in warp  # the GLSL compiler's own message
+    assert "translates: ok" in comp and "compiles: ok" in comp
+    assert "infotex" in out and "not found" in out  # missing texture warning
+    textures = tmp_path / "tex"
+    textures.mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (4, 4), (9, 9, 9)).save(textures / "infotex.png")
+    assert "infotex" not in cli("info", path, "--textures", textures).stdout.split("comp shader:")[1]
+
+
+def test_info_translation_failure_and_no_gl(cli, tmp_path):
+    path = _shader_preset(tmp_path, UNKNOWN_FN, GOOD_COMP)
+    result = cli("info", path, "--no-gl")
+    assert result.exit_code == 0, result.output
+    warp, comp = result.stdout.split("warp shader:")[1].split("comp shader:")
+    assert "translates: no" in warp and "nosuchfn" in warp and "line 2" in warp
+    assert "translates: ok" in comp and "skipped (--no-gl)" in comp
+
+
+def test_info_creates_no_renderer_without_shaders(cli, monkeypatch):
+    from renderer import cli_preset
+
+    made = []
+    monkeypatch.setattr(cli_preset.ShaderProbe, "report", lambda self, preset: made.append(preset))
+    assert cli("info", FIXTURES / "minimal.milk").exit_code == 0
+    assert made == []
+    assert cli("info", FIXTURES / "md2_shaders.milk").exit_code == 0
+    assert len(made) == 1
+
+
+def test_reason_lines_drop_the_compiler_banner():
+    from renderer.cli_preset import reason_lines, short_reason
+
+    log = "GLSL compile failed: GLSL Compiler failed\n\nfragment_shader\n===============\n0:0(0): error: bad"
+    assert reason_lines(log) == ["GLSL compile failed:", "0:0(0): error: bad"]
+    assert short_reason(log) == "GLSL compile failed: 0:0(0): error: bad"
+    assert short_reason("line 3: unknown function 'x'") == "line 3: unknown function 'x'"
 
 
 def test_info_shows_changes_code_shaders_and_warnings(cli):
@@ -196,7 +278,11 @@ def test_scan_render_with_the_real_sweep(cli, good_dir, monkeypatch):
     assert render["rendered"] + render["errors"] == 3 == len(render["files"])
     assert render["errors"] == 0, render["files"]
     for rec in render["files"]:
-        assert set(rec) >= {"file", "status", "error", "black", "frozen", "shader_errors"}
+        assert set(rec) >= {"file", "status", "error", "black", "frozen", "shader_errors", "shader_failed",
+                            "stages", "code_errors", "warnings"}
+    by = {Path(r["file"]).name: r for r in render["files"]}
+    assert by["md2_shaders.milk"]["stages"] == {"warp": "shader", "comp": "shader"}
+    assert by["minimal.milk"]["stages"] == {"warp": "fixed", "comp": "fixed"}
 
 
 def test_changed_params_compare_mv_a_with_what_milkdrop_uses_when_absent():

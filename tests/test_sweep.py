@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from renderer.sweep import MotionWatch, render_sweep, split_load_errors
+from renderer.sweep import (MotionWatch, SweepConfig, code_error_records, render_file, render_sweep,
+                            shader_error_records)
 
 GOOD = """[preset00]
 fDecay=0.98
@@ -28,6 +29,13 @@ per_frame_1=wave_a = 0;
 """
 BROKEN_CODE = GOOD + "per_frame_2=zoom = (1 + ;\n"
 LOOP = GOOD.replace("per_frame_1=", "per_frame_1=while(1); ")
+MD2_HEADER = "MILKDROP_PRESET_VERSION=201\nPSVERSION=2\nPSVERSION_WARP=2\nPSVERSION_COMP=2\n"
+# the translator accepts recursion, GLSL forbids it: the warp stage fails in the GLSL compiler
+SHADERS = (MD2_HEADER + GOOD
+           + "warp_1=`float f(float x) { return x < 0 ? 0 : f(x - 1); }\n"
+           + "warp_2=`shader_body {\nwarp_3=`ret = f(1.0).xxx;\nwarp_4=`}\n"
+           + "comp_1=`shader_body {\n"
+           + "comp_2=`ret = tex2D(sampler_main, uv).xyz + 0.5*tex2D(sampler_sweeptex, uv).xyz;\ncomp_3=`}\n")
 
 
 def write(tmp_path, name, text):
@@ -90,9 +98,11 @@ def test_real_sweep_reports_rendered_error_black_and_loop(tmp_path):
     assert by["nul.milk"]["status"] == "error" and "NUL" in by["nul.milk"]["error"]
     # a code block that does not compile: the preset renders, the error is listed
     broken = by["broken_code.milk"]
-    assert broken["status"] == "rendered" and broken["shader_errors"] == []
-    assert [e["stage"] for e in broken["code_errors"]] == ["per_frame"]
-    assert "line 2" in broken["code_errors"][0]["reason"]
+    assert broken["status"] == "rendered" and broken["shader_errors"] == [] and not broken["shader_failed"]
+    (err,) = broken["code_errors"]
+    assert (err["section"], err["line"]) == ("per_frame", 2) and err["error"]
+    assert err["file_line"] == BROKEN_CODE.splitlines().index("per_frame_2=zoom = (1 + ;") + 1
+    assert broken["stages"] == {"warp": "fixed", "comp": "fixed"}
     assert by["black.milk"]["status"] == "rendered" and by["black.milk"]["black"] and by["black.milk"]["frozen"]
     # while(1) is capped by the EEL runtime: it renders (slowly) or times out, never hangs the sweep
     loop = by["loop.milk"]
@@ -110,11 +120,48 @@ def test_infinite_loop_preset_times_out_without_stopping_the_sweep(tmp_path):
     assert results[1]["status"] == "rendered"
 
 
-def test_split_load_errors():
-    shader, code = split_load_errors(["per_frame line 3 col 9: expected a value", "warp: unknown function foo",
-                                      "comp shader: bad"])
-    assert code == [{"stage": "per_frame", "reason": "line 3 col 9: expected a value"}]
-    assert [s["stage"] for s in shader] == ["warp", "comp"]
+def test_shader_failure_stage_reason_and_textures_dir(tmp_path):
+    """In-process render_file: the per-file record carries report.shader_errors (stage, GLSL
+    compiler log), the stages, and the missing-texture warning that --textures removes."""
+    (tmp_path / "presets").mkdir()  # not the texture folder: the preset's own folder is searched too
+    path = write(tmp_path / "presets", "s.milk", SHADERS)
+    textures = tmp_path / "textures"
+    textures.mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(textures / "sweeptex.png")
+    results = {}
+    for label, tex in (("plain", None), ("textures", (str(textures),))):
+        cache: dict = {}
+        try:
+            results[label] = render_file(path, SweepConfig(frames=4, size=(16, 16), textures_dir=tex), cache)
+        finally:
+            cache["renderer"].release()
+    for res in results.values():
+        assert res["status"] == "rendered" and res["shader_failed"] is True
+        assert res["stages"] == {"warp": "fallback", "comp": "shader"}
+        (err,) = res["shader_errors"]
+        assert err["stage"] == "warp" and "recursion" in err["reason"] and "GLSL" in err["reason"]
+        assert res["code_errors"] == []
+    assert any("sweeptex" in w for w in results["plain"]["warnings"])
+    assert results["textures"]["warnings"] == []
+
+
+def test_record_helpers_read_report_and_equations():
+    class Report:
+        shader_errors = [{"stage": "comp", "reason": "log", "line": 3},
+                         {"stage": "warp", "reason": "GL error", "line": None, "frame": 2}]
+
+    assert shader_error_records(Report()) == [{"stage": "comp", "reason": "log", "line": 3},
+                                              {"stage": "warp", "reason": "GL error", "line": None, "frame": 2}]
+    from renderer.equations import PresetEquations
+    from renderer.preset import parse_milk
+
+    text = "[preset00]\nzoom=1\nper_frame_1=a = 1;\nwave_0_per_point1=x = (;\n"
+    preset = parse_milk(text)
+    (rec,) = code_error_records(preset, PresetEquations(preset))
+    assert rec["section"] == "wave0_per_point" and rec["line"] == 1 and rec["file_line"] == 4
+    assert rec["error"] and "line" not in rec["error"].split(":")[0]
 
 
 def test_motion_watch():
@@ -149,3 +196,32 @@ def test_corpus_sample_renders_without_errors():
     results = list(render_sweep(sample, frames=10, size=(32, 32), workers=2, timeout_s=120))
     errors = [(r["file"], r["error"]) for r in results if r["status"] != "rendered"]
     assert not errors
+
+
+class _WarningRenderer:
+    """Stands in for Renderer: every frame raises the same numpy-style RuntimeWarning."""
+
+    equations = None
+
+    def load(self, preset):
+        import types
+
+        return types.SimpleNamespace(errors=[], shader_errors=[], warnings=["sampler_x: not found"],
+                                     stages={"warp": "fixed", "comp": "fixed"})
+
+    def render(self, n, audio=None):
+        import warnings
+
+        for k in range(n):
+            warnings.warn("overflow encountered in cast", RuntimeWarning)
+            yield np.full((4, 4, 3), 40 * k, np.uint8)
+
+
+def test_python_warnings_go_into_the_record_once(tmp_path, recwarn):
+    path = write(tmp_path, "w.milk", GOOD)
+    res = render_file(path, SweepConfig(frames=5, size=(4, 4)), {"renderer": _WarningRenderer()})
+    assert res["status"] == "rendered" and res["frames"] == 5
+    assert res["warnings"][0] == "sampler_x: not found"
+    (w,) = res["warnings"][1:]
+    assert w.startswith("RuntimeWarning: overflow encountered in cast (test_sweep.py:")
+    assert len(recwarn) == 0  # nothing escaped to the worker's stderr
