@@ -59,7 +59,7 @@ def _print_load_report(err: Console, preset: Path, report, shown: int) -> int:
     """Say what renders differently from the file: broken code blocks render empty, a failed
     shader stage falls back to MilkDrop 1, a missing texture is grey. Prints the report's
     shader errors from index ``shown`` on; returns how many there are now."""
-    from renderer.cli_preset import short_reason
+    from renderer.cli_shader_status import short_reason
 
     name = escape(str(preset))
     if shown == 0:

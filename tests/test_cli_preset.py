@@ -202,7 +202,7 @@ def test_info_creates_no_renderer_without_shaders(cli, monkeypatch):
 
 
 def test_reason_lines_drop_the_compiler_banner():
-    from renderer.cli_preset import reason_lines, short_reason
+    from renderer.cli_shader_status import reason_lines, short_reason
 
     log = "GLSL compile failed: GLSL Compiler failed\n\nfragment_shader\n===============\n0:0(0): error: bad"
     assert reason_lines(log) == ["GLSL compile failed:", "0:0(0): error: bad"]
