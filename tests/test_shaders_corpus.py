@@ -45,27 +45,3 @@ def test_all_corpus_shaders_translate_and_compile(ctx, presets):
             failed[pr.source] = [str(e)[:200] for e in st.errors]
         st.release()
     assert len(failed) <= 14, failed
-
-
-@pytest.mark.slow
-def test_sample_renders_ten_frames_without_gl_error(ctx, presets):
-    from renderer.shaders.passes import ShaderStages
-    size = 64
-    texs = [ctx.texture((size, size), 4) for _ in range(3)]
-    fbos = [ctx.framebuffer([t]) for t in texs]
-    problems = []
-    for pr in presets[::12]:
-        st = ShaderStages(ctx, pr, seed=3)
-        for f in range(10):
-            state = {"time": f / 30, "frame": f, "fps": 30.0, "bass": 1.2}
-            a, b = f % 2, 1 - f % 2
-            if st.warp:
-                st.warp.draw(state, texs[a], fbos[b])
-            st.update_blur(texs[b], state)
-            if st.comp:
-                st.comp.draw(state, texs[b], fbos[2])
-        err = ctx.error
-        if err != "GL_NO_ERROR" or st.errors:
-            problems.append((pr.source, err, st.errors))
-        st.release()
-    assert not problems, problems
