@@ -166,7 +166,8 @@ def evaluate_genome(genome_json: dict, settings: EvalSettings, renderer, analyze
         report = renderer.load(preset)
         result["warnings"] = [str(e) for e in getattr(report, "errors", [])][:20]
         with np.errstate(all="ignore"):  # hostile equations overflow by design; the stats judge the result
-            frames = _render(renderer, analyzer, settings, t0 + settings.timeout_s)
+            frames = _render(renderer, analyzer, settings, t0 + settings.timeout_s,
+                             wanted_frames(settings, previews=out_dir is not None))
         idx = sample_indices(settings)
         bass = analyzer.levels(settings.frames)[:, 0]
         stats = frame_statistics([frames[i] for i in idx], bass[idx], static_every=settings.static_every)
@@ -187,10 +188,26 @@ def evaluate_genome(genome_json: dict, settings: EvalSettings, renderer, analyze
     return result
 
 
-def _render(renderer, analyzer, settings: EvalSettings, deadline: float) -> list[np.ndarray]:
+def wanted_frames(settings: EvalSettings, previews: bool) -> set[int]:
+    """0-based frames the statistics (and, with ``previews``, the preview and still) look at.
+    The renderer composites and reads back only these; the others stay None in the list."""
+    want = set(sample_indices(settings))
+    if previews and settings.preview:
+        want.update(preview_indices(settings, settings.frames))
+    if previews and settings.still:
+        want.add(settings.frames - 1)
+    return want
+
+
+def preview_indices(settings: EvalSettings, n_frames: int) -> list[int]:
+    n = min(settings.preview_frames, n_frames)
+    return np.linspace(0, n_frames - 1, n).round().astype(int).tolist()
+
+
+def _render(renderer, analyzer, settings: EvalSettings, deadline: float, keep: set[int] | None = None) -> list:
     frames = []
-    for frame in renderer.render(settings.frames, analyzer):
-        frames.append(np.array(frame, copy=True))
+    for frame in renderer.render(settings.frames, analyzer, keep=keep):
+        frames.append(None if frame is None else np.array(frame, copy=True))
         if time.monotonic() > deadline:
             raise CandidateTimeout(f"over {settings.timeout_s:g} s after {len(frames)} of {settings.frames} frames")
     if len(frames) != settings.frames:
@@ -207,8 +224,8 @@ def write_previews(frames: list[np.ndarray], settings: EvalSettings, out_dir: Pa
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if settings.preview:
-        n = min(settings.preview_frames, len(frames))
-        picks = np.linspace(0, len(frames) - 1, n).round().astype(int)
+        picks = preview_indices(settings, len(frames))
+        n = len(picks)
         size = (settings.preview_size, settings.preview_size)
         images = [Image.fromarray(frames[i]).resize(size, Image.BILINEAR) for i in picks]
         duration = max(20, int(round(1000.0 * len(frames) / settings.fps / n)))

@@ -93,6 +93,13 @@ class Borders:
 
     def __init__(self, ctx):
         self._tris = _ColoredTriangles(ctx, max_vertices=48)
+        self._last: tuple | None = None  # (settings, vertices) of the last frame: borders rarely move
+
+    @staticmethod
+    def settings(frame_vars: dict) -> tuple:
+        """The values the borders depend on, in a hashable form."""
+        return tuple(_num(frame_vars, f"{p}_{k}", d) for p in ("ob", "ib")
+                     for k, d in (("size", 0.01), ("a", 0.0), ("r", 0.0), ("g", 0.0), ("b", 0.0)))
 
     @staticmethod
     def vertices(frame_vars: dict) -> np.ndarray:
@@ -109,7 +116,13 @@ class Borders:
         return np.vstack(rows) if rows else np.zeros((0, 6), "f4")
 
     def draw(self, state) -> None:
-        self._tris.draw(self.vertices(state.vars), self._tris.ctx.TRIANGLES)
+        fv = state.vars
+        if not (_num(fv, "ob_a", 0.0) > 0.001 or _num(fv, "ib_a", 0.0) > 0.001):
+            return  # the usual case: no border this frame, nothing to build
+        key = self.settings(fv)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self.vertices(fv))
+        self._tris.draw(self._last[1], self._tris.ctx.TRIANGLES)
 
     def release(self) -> None:
         self._tris.release()

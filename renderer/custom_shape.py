@@ -65,16 +65,63 @@ _COLUMNS = tuple(_KEYS)
 _COLOUR_COLUMNS = ("r", "g", "b", "a", "r2", "g2", "b2", "a2", "border_r", "border_g", "border_b", "border_a")
 
 
+_DEFAULT_ROW = np.array([_KEYS[name][1] for name in _COLUMNS], dtype=np.float64)
+
+
 def instance_table(instances: list[dict], base: dict | None = None) -> dict[str, np.ndarray]:
-    """Per-instance values as float64 columns (missing keys: the preset's value, else MilkDrop's)."""
+    """Per-instance values as float64 columns (missing keys: the preset's value, else MilkDrop's).
+
+    Built as one (n, 22) array in a single conversion: a shape is drawn every frame, and 22
+    separate column conversions cost more than the drawing for the usual one-instance shape.
+    """
     base = base or {}
-    table = {}
+    fallbacks = []
     for name in _COLUMNS:
         alt, default = _KEYS[name]
-        fallback = base.get(alt, base.get(name, default))
-        col = np.array([inst.get(name, inst.get(alt, fallback)) for inst in instances], dtype=np.float64)
-        table[name] = np.where(np.isfinite(col), col, float(default))
-    return table
+        fallbacks.append((name, alt, base.get(alt, base.get(name, default))))
+    rows = np.array([_row(inst, fallbacks) for inst in instances], dtype=np.float64)
+    rows = rows.reshape(len(instances), len(_COLUMNS))
+    if not np.isfinite(rows).all():
+        rows = np.where(np.isfinite(rows), rows, _DEFAULT_ROW)
+    return {name: rows[:, i] for i, name in enumerate(_COLUMNS)}
+
+
+def _row(inst: dict, fallbacks) -> list:
+    get = inst.get
+    return [get(name, fb) if alt == name else get(name, get(alt, fb)) for name, alt, fb in fallbacks]
+
+
+class _Corners:
+    """Index bookkeeping of a list of polygons with given side counts (depends on nothing else,
+    so it is cached: side counts rarely change from frame to frame)."""
+
+    def __init__(self, sides: np.ndarray):
+        n = len(sides)
+        self.inst = inst = np.repeat(np.arange(n), sides + 1)  # corners 0..sides of each instance
+        self.starts = starts = np.concatenate([[0], np.cumsum(sides + 1)[:-1]])
+        k = np.arange(len(inst)) - starts[inst]
+        self.frac_2pi = (k / sides[inst]) * (2.0 * math.pi)
+        last = k == sides[inst]  # the closing corner repeats corner 0 exactly
+        self.last = np.flatnonzero(last)
+        self.first_of_last = starts[inst[last]]
+        self.corner = corner = np.flatnonzero(~last)  # index of corner j; corner j+1 is the next row
+        self.next_corner = corner + 1
+        self.tri_inst = inst[corner]
+        self.fill_counts = 3 * sides
+        self.border_counts = sides + 1
+
+
+_CORNER_CACHE: dict[bytes, _Corners] = {}
+
+
+def _corners(sides: np.ndarray) -> _Corners:
+    key = sides.tobytes()
+    c = _CORNER_CACHE.get(key)
+    if c is None:
+        if len(_CORNER_CACHE) > 64:
+            _CORNER_CACHE.clear()
+        c = _CORNER_CACHE[key] = _Corners(sides)
+    return c
 
 
 def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0):
@@ -83,53 +130,51 @@ def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0):
     Returns ``fill`` (sum(3*sides), 8) float32, ``fill_counts`` (n,), ``border`` (sum(sides+1), 6)
     float32, ``border_counts`` (n,).
     """
-    n = len(t["x"])
     sides = np.clip(np.trunc(np.clip(t["sides"], -1e9, 1e9)), 3, MAX_SIDES).astype(np.int64)
-    inst = np.repeat(np.arange(n), sides + 1)  # corners 0..sides of each instance
-    starts = np.concatenate([[0], np.cumsum(sides + 1)[:-1]])
-    k = np.arange(len(inst)) - starts[inst]
-    frac = k / sides[inst]
-    ang = frac * (2.0 * math.pi) + t["ang"][inst] + math.pi * 0.25
-    cx = t["x"][inst] * 2.0 - 1.0
-    cy = t["y"][inst] * -2.0 + 1.0
+    c = _corners(sides)
+    inst = c.inst
+    ang = c.frac_2pi + t["ang"][inst] + math.pi * 0.25
+    x_clip = t["x"] * 2.0 - 1.0
+    y_clip = t["y"] * -2.0 + 1.0
     rad = t["rad"][inst]
-    px = cx + rad * np.cos(ang) * aspect_y
-    py = cy + rad * np.sin(ang)
-    last = k == sides[inst]  # the closing corner repeats corner 0 exactly
-    px[last] = px[starts[inst[last]]]
-    py[last] = py[starts[inst[last]]]
-    tex_ang = frac * (2.0 * math.pi) + t["tex_ang"][inst] + math.pi * 0.25
-    zoom = t["tex_zoom"][inst]
-    zoom = np.where(zoom == 0, 1e-6, zoom)
+    px = x_clip[inst] + rad * np.cos(ang) * aspect_y
+    py = y_clip[inst] + rad * np.sin(ang)
+    px[c.last] = px[c.first_of_last]
+    py[c.last] = py[c.first_of_last]
+    tex_ang = c.frac_2pi + t["tex_ang"][inst] + math.pi * 0.25
+    zoom = t["tex_zoom"]
+    zoom = np.where(zoom == 0, 1e-6, zoom)[inst]
     pu = 0.5 + 0.5 * np.cos(tex_ang) / zoom * aspect_y
     pv = 0.5 + 0.5 * np.sin(tex_ang) / zoom
-    pu[last] = pu[starts[inst[last]]]
-    pv[last] = pv[starts[inst[last]]]
+    pu[c.last] = pu[c.first_of_last]
+    pv[c.last] = pv[c.first_of_last]
 
-    colours = milkdrop_color(np.stack([t[c] for c in _COLOUR_COLUMNS], 1))
-    centre_rgba, edge_rgba, border_rgba = colours[:, 0:4], colours[:, 4:8], colours[:, 8:12]
+    colours = milkdrop_color(np.stack([t[col] for col in _COLOUR_COLUMNS], 1))
 
     # triangles (centre, corner j, corner j+1) for j < sides
-    corner = np.flatnonzero(~last)  # index of corner j; corner j+1 is the next row
-    tri_inst = inst[corner]
-    fill = np.empty((len(corner), 3, 8), dtype=np.float32)
-    fill[:, 0, 0] = (t["x"] * 2.0 - 1.0)[tri_inst]
-    fill[:, 0, 1] = (t["y"] * -2.0 + 1.0)[tri_inst]
-    fill[:, 0, 2:6] = centre_rgba[tri_inst]
+    tri_inst = c.tri_inst
+    fill = np.empty((len(tri_inst), 3, 8), dtype=np.float32)
+    fill[:, 0, 0] = x_clip[tri_inst]
+    fill[:, 0, 1] = y_clip[tri_inst]
+    fill[:, 0, 2:6] = colours[tri_inst, 0:4]
     fill[:, 0, 6:8] = 0.5
-    for slot, idx in ((1, corner), (2, corner + 1)):
+    edge = colours[tri_inst, 4:8]
+    for slot, idx in ((1, c.corner), (2, c.next_corner)):
         fill[:, slot, 0] = px[idx]
         fill[:, slot, 1] = py[idx]
-        fill[:, slot, 2:6] = edge_rgba[tri_inst]
+        fill[:, slot, 2:6] = edge
         fill[:, slot, 6] = pu[idx]
         fill[:, slot, 7] = pv[idx]
     border = np.empty((len(inst), 6), dtype=np.float32)
     border[:, 0] = px
     border[:, 1] = py
-    border[:, 2:] = border_rgba[inst]
-    fill = np.nan_to_num(fill.reshape(-1, 8), nan=0.0, posinf=1e6, neginf=-1e6)
-    border = np.nan_to_num(border, nan=0.0, posinf=1e6, neginf=-1e6)
-    return fill, 3 * sides, border, sides + 1
+    border[:, 2:] = colours[inst, 8:12]
+    fill = fill.reshape(-1, 8)
+    if not np.isfinite(fill).all():
+        fill = np.nan_to_num(fill, nan=0.0, posinf=1e6, neginf=-1e6)
+    if not np.isfinite(border).all():
+        border = np.nan_to_num(border, nan=0.0, posinf=1e6, neginf=-1e6)
+    return fill, c.fill_counts, border, c.border_counts
 
 
 class CustomShapeStage:

@@ -56,14 +56,17 @@ def wave_setting(frame: dict, base: dict | None, name: str) -> float:
 
 
 def _two_pass_smooth(x: np.ndarray, mix1: float) -> np.ndarray:
-    """Forward then backward ``y[j] = x[j]*(1-m) + y[j-1]*m`` starting from the end samples."""
-    if len(x) < 2 or mix1 == 0.0:
+    """Forward then backward ``y[j] = x[j]*(1-m) + y[j-1]*m`` starting from the end samples.
+
+    ``x`` is (n,) or (channels, n): each row is filtered on its own (one filter call for both
+    channels is cheaper than two and gives the same numbers)."""
+    if x.shape[-1] < 2 or mix1 == 0.0:
         return x.astype(np.float64)
     mix2 = 1.0 - mix1
-    fwd, _ = lfilter([mix2], [1.0, -mix1], x, zi=[mix1 * x[0]])
-    rev = fwd[::-1]
-    back, _ = lfilter([mix2], [1.0, -mix1], rev, zi=[mix1 * rev[0]])
-    return back[::-1]
+    fwd, _ = lfilter([mix2], [1.0, -mix1], x, axis=-1, zi=mix1 * x[..., :1])
+    rev = fwd[..., ::-1]
+    back, _ = lfilter([mix2], [1.0, -mix1], rev, axis=-1, zi=mix1 * rev[..., :1])
+    return back[..., ::-1]
 
 
 def wave_samples(audio, settings: dict, wave_scale: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -85,11 +88,11 @@ def wave_samples(audio, settings: dict, wave_scale: float) -> tuple[np.ndarray, 
         t = 1.0
     idx = (np.arange(n) * t).astype(np.int64)
     last = data.shape[1] - 1
-    left = data[0][np.clip(idx + j0, 0, last)]
-    right = data[1][np.clip(idx + j1, 0, last)]
+    both = np.stack([data[0][np.clip(idx + j0, 0, last)], data[1][np.clip(idx + j1, 0, last)]])
     mix1 = math.sqrt(max(settings["smoothing"], 0.0) * 0.98)
     mult = (0.15 if spectrum else 0.004) * settings["scaling"] * wave_scale
-    return _two_pass_smooth(left, mix1) * mult, _two_pass_smooth(right, mix1) * mult
+    left, right = _two_pass_smooth(both, mix1) * mult
+    return left, right
 
 
 def base_wave_scale(state) -> float:

@@ -49,26 +49,57 @@ def grid_axis(count_f: float, shift: float, limit: int) -> np.ndarray:
     return pos[(pos > 0.0001) & (pos < 0.9999)]
 
 
+class _VectorGrid:
+    """Where the vectors start and which mesh cells they read: fixed while mv_x/y/dx/dy stay put
+    (they almost always do), so it is cached instead of rebuilt every frame."""
+
+    def __init__(self, fx: np.ndarray, fy: np.ndarray, meshx: int, meshy: int):
+        FX, FY = np.meshgrid(fx, fy)
+        self.FX, self.FY = FX.ravel(), FY.ravel()
+        gx, gy = self.FX * meshx, self.FY * meshy
+        x0 = np.clip(np.floor(gx).astype(int), 0, meshx - 1)
+        y0 = np.clip(np.floor(gy).astype(int), 0, meshy - 1)
+        tx, ty = (gx - x0)[:, None], (gy - y0)[:, None]
+        self.tx, self.ty, self.one_tx, self.one_ty = tx, ty, 1 - tx, 1 - ty
+        w = meshx + 1
+        self.i00 = y0 * w + x0
+        self.i01 = self.i00 + 1
+        self.i10 = self.i00 + w
+        self.i11 = self.i10 + 1
+
+
+_GRID_CACHE: dict[tuple, _VectorGrid | None] = {}
+
+
+def _vector_grid(frame_vars: dict, meshx: int, meshy: int) -> _VectorGrid | None:
+    nx = _num(frame_vars, "mv_x", 12.0)
+    ny = _num(frame_vars, "mv_y", 9.0)
+    sx, sy = _num(frame_vars, "mv_dx", 0.0), _num(frame_vars, "mv_dy", 0.0)
+    key = (nx, ny, sx, sy, meshx, meshy)
+    if key in _GRID_CACHE:
+        return _GRID_CACHE[key]
+    grid = None
+    if nx >= 1 and ny >= 1:
+        fx = grid_axis(min(nx, 1e6), sx, MAX_X)
+        fy = grid_axis(min(ny, 1e6), -sy, MAX_Y)
+        if fx.size and fy.size:
+            grid = _VectorGrid(fx, fy, meshx, meshy)
+    if len(_GRID_CACHE) > 256:  # presets that animate the grid: keep memory bounded
+        _GRID_CACHE.clear()
+    _GRID_CACHE[key] = grid
+    return grid
+
+
 def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
                  width: int, height: int) -> np.ndarray:
     """(n, 2, 2) line endpoints in MilkDrop coordinates (x right, y down, [0, 1])."""
-    nx = _num(frame_vars, "mv_x", 12.0)
-    ny = _num(frame_vars, "mv_y", 9.0)
-    if nx < 1 or ny < 1:
+    g = _vector_grid(frame_vars, meshx, meshy)
+    if g is None:
         return np.zeros((0, 2, 2))
-    fx = grid_axis(min(nx, 1e6), _num(frame_vars, "mv_dx", 0.0), MAX_X)
-    fy = grid_axis(min(ny, 1e6), -_num(frame_vars, "mv_dy", 0.0), MAX_Y)
-    if fx.size == 0 or fy.size == 0:
-        return np.zeros((0, 2, 2))
-    FX, FY = np.meshgrid(fx, fy)
-    FX, FY = FX.ravel(), FY.ravel()
-    grid = uv_md.reshape(meshy + 1, meshx + 1, 2).astype(np.float64)
-    gx, gy = FX * meshx, FY * meshy
-    x0 = np.clip(np.floor(gx).astype(int), 0, meshx - 1)
-    y0 = np.clip(np.floor(gy).astype(int), 0, meshy - 1)
-    tx, ty = (gx - x0)[:, None], (gy - y0)[:, None]
-    src = (grid[y0, x0] * (1 - tx) * (1 - ty) + grid[y0, x0 + 1] * tx * (1 - ty)
-           + grid[y0 + 1, x0] * (1 - tx) * ty + grid[y0 + 1, x0 + 1] * tx * ty)
+    FX, FY = g.FX, g.FY
+    uv = uv_md.reshape(-1, 2)
+    src = (uv[g.i00].astype(np.float64) * g.one_tx * g.one_ty + uv[g.i01].astype(np.float64) * g.tx * g.one_ty
+           + uv[g.i10].astype(np.float64) * g.one_tx * g.ty + uv[g.i11].astype(np.float64) * g.tx * g.ty)
     sx, sy = src[:, 0], 1.0 - src[:, 1]
     length = _num(frame_vars, "mv_l", 0.9)
     dx, dy = (sx - FX) * length, (sy - FY) * length
@@ -76,10 +107,11 @@ def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
     # projectM's rule: a bit more than one pixel, or 1-px lines vanish in the rasteriser
     min_len = math.hypot(1.25 / width, 1.25 / height)
     short = dist < min_len
-    tiny = dist <= 1e-6  # float32 noise of a still mesh: no direction to show
-    scale = np.where(short & ~tiny, min_len / np.where(tiny, 1.0, dist), 1.0)
-    dx, dy = dx * scale, dy * scale
-    dx[tiny], dy[tiny] = min_len, min_len
+    if short.any():
+        tiny = dist <= 1e-6  # float32 noise of a still mesh: no direction to show
+        scale = np.where(short & ~tiny, min_len / np.where(tiny, 1.0, dist), 1.0)
+        dx, dy = dx * scale, dy * scale
+        dx[tiny], dy[tiny] = min_len, min_len
     lines = np.empty((FX.size, 2, 2))
     lines[:, 0, 0], lines[:, 0, 1] = FX, FY
     lines[:, 1, 0], lines[:, 1, 1] = FX + dx, FY + dy

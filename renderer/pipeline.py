@@ -10,7 +10,8 @@ One frame, in MilkDrop 2's order (milkdropfs.cpp RenderFrame; butterchurn render
   5. darken centre, outer border, inner border
   6. composite (echo, gamma, hue, brighten/darken/solarize/invert), or the preset's comp shader,
      into the output, read back.
-Steps 2-5 draw into the 8-bit feedback image that the next frame warps; step 6 does not.
+Steps 2-5 draw into the 8-bit feedback image that the next frame warps; step 6 does not, so a
+frame nobody reads (``render(..., keep=...)``) skips it without changing any later frame.
 
 Shader containment: a warp or comp shader that fails to translate or compile, or that raises a GL
 error while drawing, turns that stage back into the MilkDrop 1 path and is recorded in the
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import importlib
 import time as _time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,27 +32,16 @@ import numpy as np
 from renderer.borders import Borders, DarkenCenter
 from renderer.composite import Composite
 from renderer.frame_state import FrameState, StaticEquations, aspect_factors
-from renderer.gl_context import get_context, rgba8_target
+from renderer.gl_context import current, get_context, rgba8_target  # noqa: F401 (current: re-exported)
 from renderer.motion_vectors import MotionVectors
 from renderer.shaders.passes import ShaderStages
 from renderer.warp_mesh import WarpMesh
 
-@contextmanager
-def current(ctx):
-    """Make ``ctx`` the thread's current GL context for the block, and leave it current.
-
-    GL talks to whichever context is current, and a process that also made another one (tests,
-    a caller's own moderngl work) may have left that one current: our objects, and this
-    context's shader program cache, would then be looked up in the wrong namespace. moderngl's
-    own ``with ctx`` is not used because on exit it restores the context that was current before,
-    which for a standalone EGL context is none, breaking callers that use the context directly.
-    """
-    ctx.__enter__()
-    yield ctx
-
-
 #: MilkDrop's default time between presets; ``progress`` runs 0 -> 1 over it, then stays at 1.
 PRESET_SECONDS = 16.0
+
+#: AudioFrames memoised per analyzer (~9 KB each): a GA candidate's 90 frames and then some.
+AUDIO_CACHE_FRAMES = 1024
 
 
 def _optional(module: str, name: str):
@@ -143,7 +132,8 @@ class Renderer:
         with current(ctx):
             self._targets = [rgba8_target(ctx, self.width, self.height, repeat=True) for _ in range(2)]
             self._out_tex, self._out_fbo = rgba8_target(ctx, self.width, self.height)
-            self.warp = WarpMesh(ctx, self.mesh, self.aspect_x, self.aspect_y)
+            self.warp = WarpMesh(ctx, self.mesh, self.aspect_x, self.aspect_y,
+                                 size=(self.width, self.height))
             self.motion_vectors = MotionVectors(ctx)
             self.darken_center = DarkenCenter(ctx)
             self.borders = Borders(ctx)
@@ -151,9 +141,11 @@ class Renderer:
             self.shapes = self._stage("renderer.custom_shape", "CustomShapeStage")
             self.waves = self._stage("renderer.custom_wave", "CustomWaveStage")
             self.waveform = self._stage("renderer.waveform", "WaveformStage")
+        self._wave_stages = [st for st in (self.shapes, self.waves, self.waveform) if st is not None]
         self._equations_cls = _optional("renderer.equations", "PresetEquations") or StaticEquations
         self._readback = np.empty((self.height, self.width, 4), np.uint8)
         self._audio_cache: tuple[int, object] | None = None
+        self._audio_frames: dict = {}  # "analyzer" -> the analyzer they come from; k -> AudioFrame
         self._default_audio = None
         self.timings = FrameTimings()
         self.profile = False  # True: ctx.finish() before readback so GL and readback time split
@@ -199,17 +191,25 @@ class Renderer:
         with current(self.ctx):
             tex.write(np.ascontiguousarray(img[::-1]).tobytes())
 
-    def render(self, n_frames: int, audio=None):
-        """Iterator of the next ``n_frames`` frames (continues from the last frame rendered)."""
+    def render(self, n_frames: int, audio=None, keep=None):
+        """Iterator of the next ``n_frames`` frames (continues from the last frame rendered).
+
+        ``keep``: None reads every frame back; otherwise a container of 0-based indices into
+        this call's frames (a set, a range): only those are composited and read back, every
+        other one is still rendered into the feedback image (so the picture evolves exactly as
+        without ``keep``) but yields None. The composite never feeds back, so the frames that
+        are read are the same bytes either way; a GA that scores 20-odd of 90 frames saves the
+        composite pass and the readback of the rest.
+        """
         self._check_alive()
         if self.preset is None:
             raise RuntimeError("Renderer.render: load a preset first")
         analyzer = self._analyzer(audio)
-        for _ in range(int(n_frames)):
+        for i in range(int(n_frames)):
             self.frame += 1
-            af = analyzer.frame(self.frame)
+            af = self._audio_frame(analyzer, self.frame)
             with current(self.ctx):
-                frame = self._render_frame(self.frame, af)
+                frame = self._render_frame(self.frame, af, keep is None or i in keep)
             yield frame
 
     def release(self) -> None:
@@ -318,6 +318,25 @@ class Renderer:
             return audio
         raise TypeError(f"audio must be an AudioTrack, an AudioAnalyzer or None, not {type(audio).__name__}")
 
+    def _audio_frame(self, analyzer, k: int):
+        """``analyzer.frame(k)``, memoised: a GA renders frames 1..90 of the same music for every
+        candidate, and each AudioFrame costs an FFT. AudioFrame is frozen and its arrays are
+        made read-only, so sharing one between renders cannot leak a change."""
+        cache = self._audio_frames
+        if cache.get("analyzer") is not analyzer:
+            cache.clear()
+            cache["analyzer"] = analyzer
+        af = cache.get(k)
+        if af is None:
+            af = analyzer.frame(k)
+            for name in ("waveform", "spectrum"):
+                arr = getattr(af, name, None)
+                if isinstance(arr, np.ndarray):
+                    arr.flags.writeable = False
+            if len(cache) <= AUDIO_CACHE_FRAMES:
+                cache[k] = af
+        return af
+
     def _inputs(self, k: int, af) -> dict[str, float]:
         t = k / self.fps
         return {
@@ -330,7 +349,9 @@ class Renderer:
             "aspectx": 1.0 / self.aspect_x, "aspecty": 1.0 / self.aspect_y,
         }
 
-    def _render_frame(self, k: int, af) -> np.ndarray:
+    def _render_frame(self, k: int, af, read: bool = True) -> np.ndarray | None:
+        """Frame ``k`` into the feedback image; composited and read back only when ``read``
+        (the composite writes a separate output image that nothing else samples)."""
         tm = self.timings
         t0 = _time.perf_counter()
         t = k / self.fps
@@ -347,8 +368,7 @@ class Renderer:
         dst_fbo.use()
         if sh is None or sh.warp is None or not self._shader_pass(
                 "warp", lambda: sh.warp.draw(fv, src_tex, dst_fbo, self.warp.uv_grid()), k):
-            dst_fbo.use()
-            self.warp.draw(src_tex, fv)
+            self.warp.draw(src_tex, fv, dst_fbo)
         if sh is not None:
             self._update_blur(dst_tex, fv, k)
             dst_fbo.use()
@@ -356,23 +376,25 @@ class Renderer:
                            vars=fv, audio=af, equations=eq, prev_texture=src_tex,
                            aspect_x=self.aspect_x, aspect_y=self.aspect_y)
         self.motion_vectors.draw(state, self.warp.uv_md, *self.mesh)
-        for stage in (self.shapes, self.waves, self.waveform):
-            if stage is not None:
-                stage.draw(state)
+        for stage in self._wave_stages:
+            stage.draw(state)
         self.darken_center.draw(state)
         self.borders.draw(state)
-
-        self._out_fbo.use()
-        if sh is None or sh.comp is None or not self._shader_pass(
-                "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):
-            self._out_fbo.use()
-            self.composite.draw(dst_tex, fv, t, self._rand_start)
         self._current = 1 - self._current
+
+        frame = None
+        if read:
+            self._out_fbo.use()
+            if sh is None or sh.comp is None or not self._shader_pass(
+                    "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):
+                self._out_fbo.use()
+                self.composite.draw(dst_tex, fv, t, self._rand_start)
         if self.profile:
             self.ctx.finish()
         t3 = _time.perf_counter()
-        self._out_fbo.read_into(self._readback, components=4)
-        frame = np.ascontiguousarray(self._readback[::-1, :, :3])
+        if read:
+            self._out_fbo.read_into(self._readback, components=4)
+            frame = np.ascontiguousarray(self._readback[::-1, :, :3])
         t4 = _time.perf_counter()
         tm.equations += t1 - t0
         tm.mesh += t2 - t1

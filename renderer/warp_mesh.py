@@ -48,6 +48,33 @@ void main() {
 }
 """
 
+# The two-pass warp (see WarpMesh): the mesh only rasterises its interpolated uv into a float
+# texture; a full-screen pass then samples the previous frame there.
+_UV_FS = """
+#version 330
+in vec2 v_uv;
+out vec2 uv;
+void main() { uv = v_uv; }
+"""
+
+_APPLY_VS = """
+#version 330
+in vec2 in_pos;
+void main() { gl_Position = vec4(in_pos, 0.0, 1.0); }
+"""
+
+_APPLY_FS = """
+#version 330
+uniform sampler2D prev_frame;
+uniform sampler2D warp_uv;
+uniform float decay;
+out vec4 color;
+void main() {
+    vec2 uv = texelFetch(warp_uv, ivec2(gl_FragCoord.xy), 0).xy;
+    color = vec4(texture(prev_frame, uv).rgb * decay, 1.0);
+}
+"""
+
 
 def _finite(value, default: float) -> float:
     try:
@@ -96,6 +123,8 @@ class MeshGrid:
         self.rad2m1 = (self.rad * 2.0 - 1.0).astype(np.float32)
         self.positions = np.stack([self.X, self.Y], axis=1).astype("f4")
         self.indices = self._triangles()
+        self._zoomexp_key: float | None = None
+        self._zoomexp_pow: np.ndarray | None = None
 
     def _triangles(self) -> np.ndarray:
         w = self.meshx + 1
@@ -103,6 +132,17 @@ class MeshGrid:
         a = (j * w + i).ravel()
         tri = np.stack([a, a + 1, a + w, a + 1, a + w + 1, a + w], axis=1)
         return tri.astype("i4").ravel()
+
+    def zoomexp_power(self, zoomexp: np.ndarray) -> np.ndarray:
+        """zoomexp ** (2 rad - 1) per vertex; remembered for a scalar zoomexp, which rarely
+        changes between frames (a float32 pow over the mesh is a tenth of the warp maths)."""
+        if zoomexp.ndim:
+            return np.power(zoomexp, self.rad2m1)
+        key = zoomexp.item()
+        if self._zoomexp_key != key or key != key:  # NaN never matches: recompute
+            self._zoomexp_key = key
+            self._zoomexp_pow = np.power(zoomexp, self.rad2m1)
+        return self._zoomexp_pow
 
     def pixel_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, rad, ang) arrays for PresetEquations.per_pixel, one value per vertex."""
@@ -120,7 +160,7 @@ def compute_uv(grid: MeshGrid, values: dict, time: float, warpanimspeed: float,
     ax, ay = f32(grid.aspect_x), f32(grid.aspect_y)
     X, Y = grid.X32, grid.Y32
     with np.errstate(all="ignore"):
-        zoom2 = np.power(v["zoom"], np.power(v["zoomexp"], grid.rad2m1))
+        zoom2 = np.power(v["zoom"], grid.zoomexp_power(v["zoomexp"]))
         zinv = f32(1.0) / zoom2
         u = X * (ax * f32(0.5)) * zinv + f32(0.5)
         w = Y * (-ay * f32(0.5)) * zinv + f32(0.5)
@@ -154,29 +194,55 @@ def compute_uv(grid: MeshGrid, values: dict, time: float, warpanimspeed: float,
 
 
 class WarpMesh:
-    """Draws the previous frame through the warp mesh, times decay, into the bound framebuffer."""
+    """Draws the previous frame through the warp mesh, times decay, into the bound framebuffer.
 
-    def __init__(self, ctx, mesh: tuple[int, int], aspect_x: float, aspect_y: float):
+    Two passes when the output size is known: the mesh rasterises its per-vertex uv into an
+    RG32F texture (exact float32, the same interpolation as sampling inside the mesh pass), then
+    one full-screen quad samples the previous frame at those coordinates. Same bytes as
+    sampling in the mesh pass, but llvmpipe spends most of a 3,456-triangle mesh on shading
+    the partly covered 4x4 blocks of each tiny triangle, so moving the texture fetch out of it
+    is ~20% cheaper, and a frame whose uv did not change skips the mesh altogether.
+    """
+
+    def __init__(self, ctx, mesh: tuple[int, int], aspect_x: float, aspect_y: float,
+                 size: tuple[int, int] | None = None):
+        from renderer.gl_context import QUAD_VERTICES
+
         self.ctx = ctx
         self.grid = MeshGrid(mesh[0], mesh[1], aspect_x, aspect_y)
-        self.program = ctx.program(vertex_shader=_VS, fragment_shader=_FS)
         self.pos_buffer = ctx.buffer(self.grid.positions.tobytes())
         self.uv_buffer = ctx.buffer(reserve=self.grid.positions.nbytes)
         self.index_buffer = ctx.buffer(self.grid.indices.tobytes())
-        self.vao = ctx.vertex_array(
-            self.program,
-            [(self.pos_buffer, "2f", "in_pos"), (self.uv_buffer, "2f", "in_uv")],
-            index_buffer=self.index_buffer,
-            index_element_size=4,
-        )
-        self.program["prev_frame"].value = 0
+        content = [(self.pos_buffer, "2f", "in_pos"), (self.uv_buffer, "2f", "in_uv")]
+        self.size = size
+        if size is None:  # one pass: sample inside the mesh
+            self.program = ctx.program(vertex_shader=_VS, fragment_shader=_FS)
+            self.program["prev_frame"].value = 0
+            self.vao = ctx.vertex_array(self.program, content, index_buffer=self.index_buffer,
+                                        index_element_size=4)
+            self._uv_objects = ()
+        else:
+            self.program = ctx.program(vertex_shader=_VS, fragment_shader=_UV_FS)
+            self.vao = ctx.vertex_array(self.program, content, index_buffer=self.index_buffer,
+                                        index_element_size=4)
+            self.uv_tex = ctx.texture(tuple(size), 2, dtype="f4")
+            self.uv_tex.filter = (ctx.NEAREST, ctx.NEAREST)
+            self.uv_fbo = ctx.framebuffer(color_attachments=[self.uv_tex])
+            self.apply_program = ctx.program(vertex_shader=_APPLY_VS, fragment_shader=_APPLY_FS)
+            self.apply_program["prev_frame"].value = 0
+            self.apply_program["warp_uv"].value = 1
+            self.quad = ctx.buffer(QUAD_VERTICES.tobytes())
+            self.apply_vao = ctx.vertex_array(self.apply_program, [(self.quad, "2f", "in_pos")])
+            self._uv_objects = (self.apply_vao, self.quad, self.apply_program, self.uv_fbo, self.uv_tex)
         self.uv_md: np.ndarray | None = None  # MilkDrop (u, v) of the last frame, for motion vectors
         self._gl_uv = np.empty_like(self.grid.positions)
         self._last_key = None
+        self._uv_current = False  # the uv texture holds the uv_buffer's mesh
 
     def reset(self) -> None:
         self.uv_md = None
         self._last_key = None
+        self._uv_current = False
 
     def update(self, frame_vars: dict, time: float, per_pixel: dict | None) -> None:
         """Recompute the texture coordinates (skipped when nothing that moves them changed)."""
@@ -199,6 +265,7 @@ class WarpMesh:
         gl[:, 0] = uv[:, 0]
         np.subtract(np.float32(1.0), uv[:, 1], out=gl[:, 1])
         self.uv_buffer.write(gl)
+        self._uv_current = False
 
     def uv_grid(self) -> np.ndarray | None:
         """The last MilkDrop (u, v) per vertex as a (meshy+1, meshx+1, 2) grid, row j = clip
@@ -207,14 +274,31 @@ class WarpMesh:
             return None
         return self.uv_md.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2)
 
-    def draw(self, prev_texture, frame_vars: dict) -> None:
+    def draw(self, prev_texture, frame_vars: dict, target=None) -> None:
+        """Warp ``prev_texture`` into ``target`` (a framebuffer; None: the bound one, which the
+        two-pass warp then needs to be told: it binds its own uv target in between)."""
         decay = min(_finite(frame_vars.get("decay", 0.98), 0.98), 1.0)
         set_wrap(prev_texture, _finite(frame_vars.get("wrap", 1.0), 1.0) > 0.0001)
-        self.program["decay"].value = decay
+        ctx = self.ctx
+        ctx.disable(ctx.BLEND)
+        if self.size is None:
+            self.program["decay"].value = decay
+            prev_texture.use(0)
+            self.vao.render(ctx.TRIANGLES)
+            return
+        if target is None:
+            raise ValueError("the two-pass warp needs its target framebuffer")
+        if not self._uv_current:
+            self.uv_fbo.use()
+            self.vao.render(ctx.TRIANGLES)
+            self._uv_current = True
+        target.use()
+        self.apply_program["decay"].value = decay
         prev_texture.use(0)
-        self.ctx.disable(self.ctx.BLEND)
-        self.vao.render(self.ctx.TRIANGLES)
+        self.uv_tex.use(1)
+        self.apply_vao.render(ctx.TRIANGLE_STRIP)
 
     def release(self) -> None:
-        for obj in (self.vao, self.index_buffer, self.uv_buffer, self.pos_buffer, self.program):
+        for obj in (self.vao, self.index_buffer, self.uv_buffer, self.pos_buffer, self.program,
+                    *self._uv_objects):
             obj.release()

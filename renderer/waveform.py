@@ -61,20 +61,19 @@ def smooth_wave(points: np.ndarray) -> np.ndarray:
     """MilkDrop's SmoothWave: n points -> 2n-1, a cubic-ish midpoint inserted after each point.
 
     ``points`` is (n, k); every column is smoothed (positions; callers duplicate colours).
+    The neighbours are slices, not index arrays (same values, a third of the time).
     """
     n = len(points)
     if n < 2:
         return points.copy()
-    i = np.arange(n - 1)
-    below = np.maximum(i - 1, 0)
-    above = i + 1
-    above2 = np.minimum(i + 2, n - 1)
-    mid = (
-        _SMOOTH[0] * points[below]
-        + _SMOOTH[1] * points[i]
-        + _SMOOTH[2] * points[above]
-        + _SMOOTH[3] * points[above2]
-    )
+    cur = points[: n - 1]
+    above = points[1:]
+    if n > 2:
+        below = np.concatenate([points[:1], points[: n - 2]])
+        above2 = np.concatenate([points[2:], points[n - 1:]])
+    else:
+        below, above2 = cur, above
+    mid = _SMOOTH[0] * below + _SMOOTH[1] * cur + _SMOOTH[2] * above + _SMOOTH[3] * above2
     out = np.empty((2 * n - 1,) + points.shape[1:], dtype=points.dtype)
     out[0::2] = points
     out[1::2] = mid
@@ -339,21 +338,22 @@ class WaveformStage:
         if mode < 0:
             return None
         mode %= N_MODES
+        alpha = mode_alpha(
+            mode, alpha, int(state.width), treb, vol, _var(v, "modwavealphabyvolume", 0.0) != 0,
+            _var(v, "modwavealphastart", 0.75), _var(v, "modwavealphaend", 0.95),
+        )
+        if alpha <= 0.0:  # e.g. modulated by a quiet volume: no vertices to build
+            return None
         wave = np.asarray(state.audio.waveform, dtype=np.float64)
         scale = _var(v, "wave_scale", 1.0)
         smoothing = _var(v, "wave_smoothing", 0.75)
-        left = scale_and_smooth(wave[0], scale, smoothing)
-        right = scale_and_smooth(wave[1], scale, smoothing)
+        left, right = scale_and_smooth(wave, scale, smoothing)  # both channels in one filter call
         strips = wave_vertices(
             mode, left, right,
             time=float(state.time), mystery=_var(v, "wave_mystery", 0.0),
             pos_x=_var(v, "wave_x", 0.5) * 2.0 - 1.0, pos_y=_var(v, "wave_y", 0.5) * 2.0 - 1.0,
             aspect_x=float(getattr(state, "aspect_x", 1.0)), aspect_y=float(getattr(state, "aspect_y", 1.0)),
             texsize=int(state.width),
-        )
-        alpha = mode_alpha(
-            mode, alpha, int(state.width), treb, vol, _var(v, "modwavealphabyvolume", 0.0) != 0,
-            _var(v, "modwavealphastart", 0.75), _var(v, "modwavealphaend", 0.95),
         )
         out = []
         for xy in strips:

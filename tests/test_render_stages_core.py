@@ -220,3 +220,116 @@ def test_corpus_presets_render_deterministically():
                 r.load(p)
                 outs.append(b"".join(fr.tobytes() for fr in r.render(8)))
         assert outs[0] == outs[1], f
+
+
+# a preset that exercises every stage that could carry state between frames: per-pixel code,
+# motion vectors, a textured shape (samples last frame), a custom wave, echo and the hue effect
+ALL_STAGES = MOVING + """mv_a=0.6
+mv_x=12
+mv_y=9
+fVideoEchoAlpha=0.4
+fShader=0.7
+bDarkenCenter=1
+shapecode_0_enabled=1
+shapecode_0_textured=1
+shapecode_0_sides=5
+shapecode_0_rad=0.3
+shapecode_0_a=0.8
+shape_0_per_frame1=ang = time;
+wavecode_0_enabled=1
+wavecode_0_samples=200
+wave_0_per_point1=x = sample; y = 0.5 + 0.2*value1;
+"""
+
+
+def test_keep_reads_back_only_the_wanted_frames_and_they_match_a_full_render(renderer):
+    p = parse_milk(ALL_STAGES, "all.milk")
+    renderer.load(p)
+    full = list(renderer.render(24))
+    keep = {0, 5, 6, 17, 23}
+    renderer.load(p)
+    part = list(renderer.render(24, keep=keep))
+    assert len(part) == 24
+    for i, (a, b) in enumerate(zip(full, part)):
+        if i in keep:
+            assert b is not None and np.array_equal(a, b), i
+        else:
+            assert b is None, i
+    # an empty keep still advances the feedback: the next frames continue the same picture
+    renderer.load(p)
+    assert list(renderer.render(10, keep=())) == [None] * 10
+    rest = list(renderer.render(14))
+    assert all(np.array_equal(a, b) for a, b in zip(full[10:], rest))
+
+
+def test_keep_with_a_range_and_a_comp_shader(renderer):
+    comp = ["shader_body", "{", "ret = tex2D(sampler_main, uv).bgr * 1.5;", "}"]
+    text = ALL_STAGES + "MILKDROP_PRESET_VERSION=201\nPSVERSION=2\nPSVERSION_WARP=0\nPSVERSION_COMP=2\n"
+    text += "".join(f"comp_{i}=`{line}\n" for i, line in enumerate(comp, 1))
+    p = parse_milk(text, "comp.milk")
+    renderer.load(p)
+    full = list(renderer.render(12))
+    report = renderer.load(p)
+    assert report.stages["comp"] == "shader", report.errors
+    part = list(renderer.render(12, keep=range(6, 12, 2)))
+    for i in range(12):
+        assert (part[i] is not None) == (i in range(6, 12, 2))
+        if part[i] is not None:
+            assert np.array_equal(full[i], part[i]), i
+
+
+def test_audio_frames_are_shared_read_only_between_renders(renderer):
+    p = parse_milk(ALL_STAGES, "all.milk")
+    analyzer = AudioAnalyzer(AudioTrack(samples=np.zeros((44100, 2), np.float32) + 0.1, rate=44100,
+                                        source="dc"), fps=60)
+    renderer.load(p)
+    a = list(renderer.render(4, analyzer))
+    cached = renderer._audio_frame(analyzer, 2)
+    assert cached is renderer._audio_frame(analyzer, 2)  # memoised: one FFT per frame number
+    with pytest.raises(ValueError):
+        cached.waveform[0, 0] = 1.0  # read-only, so no consumer can change a later render
+    renderer.load(p)
+    b = list(renderer.render(4, analyzer))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_get_context_is_current_after_another_context_was_used():
+    import moderngl
+
+    ctx = get_context()
+    ours = ctx.texture((2, 1), 4, data=bytes(range(8)))
+    other = moderngl.create_standalone_context(backend="egl", require=330)
+    other.__enter__()  # what a caller's own moderngl work leaves behind
+    theirs = [other.texture((2, 1), 4, data=bytes(8)) for _ in range(ours.glo + 1)]  # same GL names there
+    try:
+        assert get_context() is ctx
+        # GL now talks to our context: a framebuffer made through it reads our texture's bytes
+        fbo = ctx.framebuffer(color_attachments=[ours])
+        assert fbo.read(components=4) == bytes(range(8))
+        fbo.release()
+    finally:
+        other.__enter__()
+        for t in theirs:
+            t.release()
+        other.release()
+        get_context()
+        ours.release()
+
+
+@pytest.mark.parametrize("text", [ALL_STAGES, MOVING.replace("warp=0.5", "warp=0").replace(
+    "per_pixel_1=zoom = zoom + 0.03*rad;", "").replace("per_frame_1=rot = 0.05*sin(time*3) + 0.01*bass;", "")],
+    ids=["uv changes every frame", "uv constant: mesh pass skipped"])
+def test_two_pass_warp_gives_the_same_bytes_as_sampling_in_the_mesh(text):
+    from renderer.warp_mesh import WarpMesh
+
+    p = parse_milk(text, "warp.milk")
+    outs = []
+    for two_pass in (True, False):
+        with Renderer(80, 48, seed=1) as r:  # not square: aspect correction in the mesh too
+            if not two_pass:
+                r.warp.release()
+                r.warp = WarpMesh(r.ctx, r.mesh, r.aspect_x, r.aspect_y, size=None)
+            r.load(p)
+            outs.append([f.copy() for f in r.render(20)])
+    assert all(np.array_equal(a, b) for a, b in zip(*outs))
+    assert outs[0][-1].max() > 0
