@@ -5,6 +5,12 @@ renderer runs it) and per-pixel time forced item by item (scalar), plus how many
 ran per-pixel vectorised and by which route (plain vector; vector+shift / vector+scan for
 state carried between vertices, see renderer/eel/carried.py; items = vertex by vertex),
 with the per-pixel time per route. Goal: per-pixel median <= 0.3 ms.
+
+Per-point section: every distinct per-point block of an enabled custom wave in the corpus,
+512 points: run_many as the renderer runs it, the generated item loop forced
+(Block._run_items: the whole loop in one generated function, see eel/item_loop.py) and
+one call of the scalar function per item (Block._run_items_each, the previous design).
+Shape section: every distinct shape per-frame block, 256 instances, the same two ways.
     .venv/bin/python benchmarks/bench_eel.py [N_PRESETS]
 """
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from renderer.eel import VM, EELError, Runtime, compile_block  # noqa: E402
 from renderer.equations import MOTION, PresetEquations  # noqa: E402
 from renderer.preset import load_milk  # noqa: E402
 
@@ -32,6 +39,84 @@ def mesh():
 def stats(values):
     a = np.asarray(values) * 1e3
     return f"median {np.median(a):7.3f} ms   p95 {np.percentile(a, 95):7.3f} ms"
+
+
+def _corpus_blocks(files) -> tuple[dict, dict]:
+    """Distinct per-point blocks of enabled waves and per-frame blocks of enabled shapes."""
+    points, shapes = {}, {}
+    for path in files:
+        try:
+            preset = load_milk(path)
+        except Exception:
+            continue
+        for w in preset.waves:
+            if w.per_point and w.params.get("enabled", 0):
+                points.setdefault(tuple(w.per_point), path)
+        for sh in preset.shapes:
+            if sh.per_frame and sh.params.get("enabled", 0):
+                shapes.setdefault(tuple(sh.per_frame), path)
+    return points, shapes
+
+
+def _vm(seed: int = 1) -> VM:
+    vm = VM(Runtime(seed))
+    vm.vars.update(time=1.7, frame=51.0, fps=30.0, progress=0.2, bass=1.2, mid=0.9, treb=1.1,
+                   bass_att=1.05, mid_att=0.95, treb_att=1.0)
+    vm.vars.update({f"q{i}": 0.1 * i - 1.3 for i in range(1, 33)})
+    vm.vars.update({f"t{i}": 0.2 * i - 0.7 for i in range(1, 9)})
+    return vm
+
+
+def _timed(fn, reps: int = 2) -> float:
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def item_sections(files) -> None:
+    points, shapes = _corpus_blocks(files)
+    n = 512
+    s = np.linspace(0, 1, n)
+    v1, v2 = 0.3 * np.sin(s * 17), 0.2 * np.cos(s * 11)
+    per_point = {"sample": s, "value1": v1, "value2": v2, "x": 0.5 + v1, "y": 0.5 + v2,
+                 "r": 0.5, "g": 0.6, "b": 0.7, "a": 0.8}
+    outs = ["x", "y", "r", "g", "b", "a"]
+    t_run, t_loop, t_each, modes = [], [], [], {}
+    for code in points:
+        try:
+            block = compile_block(list(code), "wave0_per_point")
+        except EELError:
+            continue
+        t_run.append(_timed(lambda: block.run_many(_vm(), per_point, n, outs)))
+        modes[block.last_run_mode] = modes.get(block.last_run_mode, 0) + 1
+        t_loop.append(_timed(lambda: block._run_items(_vm(), per_point, n, outs)))
+        t_each.append(_timed(lambda: block._run_items_each(_vm(), per_point, n, outs)))
+    print(f"per-point: {len(t_run)} distinct corpus blocks, {n} points   "
+          + "  ".join(f"{m} {c}" for m, c in sorted(modes.items())))
+    print(f"  run_many (as run)     {stats(t_run)}   max {max(t_run) * 1e3:7.3f} ms")
+    print(f"  item loop (generated) {stats(t_loop)}   max {max(t_loop) * 1e3:7.3f} ms")
+    print(f"  one call per item     {stats(t_each)}   max {max(t_each) * 1e3:7.3f} ms")
+    count = 256
+    per_inst = {"instance": np.arange(count, dtype=np.float64), "x": 0.5, "y": 0.5, "rad": 0.1,
+                "ang": 0.0, "r": 1.0, "g": 0.5, "b": 0.2, "a": 1.0, "sides": 4.0,
+                "num_inst": float(count)}
+    souts = list(per_inst) + [f"t{i}" for i in range(1, 9)]
+    t_loop, t_each = [], []
+    for code in shapes:
+        try:
+            block = compile_block(list(code), "shape0_per_frame")
+        except EELError:
+            continue
+        t_loop.append(_timed(lambda: block._run_items(_vm(), per_inst, count, souts,
+                                                      reset_budget_each=True)))
+        t_each.append(_timed(lambda: block._run_items_each(_vm(), per_inst, count, souts,
+                                                           reset_budget_each=True)))
+    print(f"shape per-frame: {len(t_loop)} distinct corpus blocks, {count} instances")
+    print(f"  item loop (generated) {stats(t_loop)}   max {max(t_loop) * 1e3:7.3f} ms")
+    print(f"  one call per item     {stats(t_each)}   max {max(t_each) * 1e3:7.3f} ms")
 
 
 def main(n_presets: int = 200) -> None:
@@ -76,6 +161,7 @@ def main(n_presets: int = 200) -> None:
         print(f"  {mode:<13} {len(times):4d} presets   {stats(times)}   max {max(times) * 1e3:7.3f} ms")
     print(f"per-pixel scalar        {stats(t_scalar)}")
     print(f"per-frame + per-pixel   {stats(t_both)}")
+    item_sections(files)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,9 @@ T_NAMES = tuple(f"t{i}" for i in range(1, 9))
 MOTION = ("zoom", "zoomexp", "rot", "warp", "cx", "cy", "dx", "dy", "sx", "sy")
 WAVE_POINT_OUT = ["x", "y", "r", "g", "b", "a"]
 MAX_INSTANCES = 1024
+SHAPE_HEAD = tuple(e for e in SHAPE_KEYS.values() if e) + ("instance",)
+SHAPE_OUT = SHAPE_HEAD + T_NAMES + Q_NAMES
+SHAPE_ROW = SHAPE_HEAD + ("thickoutline", "enabled") + T_NAMES + Q_NAMES   # one instance's dict
 
 
 class PresetEquations:
@@ -260,18 +263,26 @@ class PresetEquations:
         count = int(min(max(int(params.get("num_inst", 1) or 1), 1), MAX_INSTANCES))
         vm = self.shape_vms[k]
         block = self.shape_blocks[k][1]
-        names = [e for e in SHAPE_KEYS.values() if e] + ["instance"]
+        # one item per instance, inputs in _load_shape's order, then t1..t8
+        per_item: dict = {name: float(frame_vars.get(name, 0.0)) for name in AUDIO_TIME + Q_NAMES}
+        for key, eel in SHAPE_KEYS.items():
+            if eel is not None:
+                per_item[eel] = float(params.get(key, 0.0))
+        per_item["instance"] = np.arange(count, dtype=np.float64)
+        per_item.update(self._shape_t[k])
+        if block is None:
+            cols = _instances_without_code(vm, per_item, count)
+        else:
+            cols = block._run_items_raw(vm, per_item, count, SHAPE_OUT, reset_budget_each=True)
+        cols["thickoutline"], cols["enabled"] = cols["thick"], 1.0
+        # one dict per instance: a copy of the values all instances share, then the rest
+        base = {name: (None if isinstance(cols[name], list) else float(cols[name]))
+                for name in SHAPE_ROW}
+        varying = [name for name in SHAPE_ROW if isinstance(cols[name], list)]
         result = []
-        for inst in range(count):
-            self._load_shape(k, vm, frame_vars, inst)
-            vm.vars.update(self._shape_t[k])
-            if block is not None:
-                block.run(vm)
-            out = {name: float(vm.vars.get(name, 0.0)) for name in names}
-            out["thickoutline"] = out["thick"]
-            out["enabled"] = 1.0
-            for name in T_NAMES + Q_NAMES:
-                out[name] = float(vm.vars.get(name, 0.0))
+        for row in zip(*(cols[name] for name in varying)):
+            out = base.copy()
+            out.update(zip(varying, row))
             result.append(out)
         return result
 
@@ -284,6 +295,15 @@ class PresetEquations:
             if lines:
                 status[sec] = failed.get(sec, "ok")
         return status
+
+
+def _instances_without_code(vm: VM, per_item: dict, count: int) -> dict:
+    """Shape instances when the shape has no per-frame code: its inputs, as they are
+    (in Block._run_items_raw's form: a list per varying value, else one float)."""
+    for name, value in per_item.items():
+        vm.vars[name] = float(value[-1]) if isinstance(value, np.ndarray) else value
+    return {name: (per_item[name].tolist() if isinstance(per_item.get(name), np.ndarray)
+                   else float(vm.vars.get(name, 0.0))) for name in SHAPE_OUT}
 
 
 def _sections(preset):

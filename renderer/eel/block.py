@@ -10,6 +10,8 @@ outputs" and uses the vectorised function only when that gives the same result:
     do not depend on their own past; everything else is assumed to keep its start value
     and checked after the run (exact when every item but the last left it unchanged).
     If the check fails we undo rand() draws and run item by item.
+Item by item runs the whole loop in one generated function (item_loop.py), with exactly
+the values of one scalar call per item (`_run_items_each`, kept as the reference).
 `last_run_mode` says which way the last run_many went: vector, vector+shift, vector+scan
 or items.
 """
@@ -21,6 +23,7 @@ from . import ast as A
 from .analysis import BlockFacts, analyse
 from .carried import CarryPlan, ScanStats, make_plan, scan_uniform
 from .errors import EELError, EELSyntax
+from .item_loop import ItemLayout, build_items
 from .lexer import join_lines
 from .parser import parse
 from .runtime import VM, REG_NAME
@@ -100,6 +103,8 @@ class Block:
         self.last_run_mode = "items"      # vector | vector+shift | vector+scan | items
         self.last_scan = ScanStats()      # scalar steps of the last uniform scan
         self._plans: dict = {}
+        self._item_fns: dict = {}
+        self.items_source: str | None = None
 
     # -- scalar ------------------------------------------------------------------------
     def run(self, vm: VM) -> None:
@@ -206,7 +211,59 @@ class Block:
             rt.set_rand_state(rand_at)
         return None
 
-    def _run_items(self, vm, per_item, n, outputs):
+    def _run_items(self, vm, per_item, n, outputs, reset_budget_each=False, as_lists=False):
+        """Item by item, through the generated loop (item_loop.py); the same values as
+        `_run_items_each`. reset_budget_each: a fresh loop budget per item, as one
+        Block.run per item has. as_lists: the output columns as lists (no arrays)."""
+        if n <= 0:
+            return {o: ([] if as_lists else np.zeros(0)) for o in outputs}
+        raw = self._run_items_raw(vm, per_item, n, outputs, reset_budget_each)
+        if as_lists:
+            return {o: (v if isinstance(v, list) else [v] * n) for o, v in raw.items()}
+        return {o: (np.array(v, dtype=np.float64) if isinstance(v, list) else np.full(n, v, dtype=np.float64))
+                for o, v in raw.items()}
+
+    def _run_items_raw(self, vm, per_item, n, outputs, reset_budget_each=False) -> dict:
+        """Like _run_items (n >= 1), but an output that is the same for every item comes
+        back as one float instead of a list of n copies."""
+        columns, constants = {}, {}
+        for k, v in per_item.items():
+            if isinstance(v, np.ndarray) and v.ndim:
+                columns[k] = np.broadcast_to(v, (n,)).tolist()
+            else:
+                constants[k] = float(v)
+        layout = ItemLayout(tuple(constants), tuple(columns), tuple(outputs),
+                            bool(reset_budget_each))
+        fn = self._item_function(layout)
+        if fn is None:
+            cols = self._run_items_each(vm, per_item, n, outputs, reset_budget_each)
+            return {o: c.tolist() for o, c in cols.items()}
+        rt = vm.runtime
+        rt.reset_budget()
+        with np.errstate(all="ignore"):
+            got = fn(vm.vars, rt.regs, vm.megabuf, rt.gmegabuf, rt, n,
+                     tuple(columns.values()), tuple(constants.values()))
+        return dict(zip(outputs, got))
+
+    def _item_function(self, layout: ItemLayout):
+        """The generated item loop for this layout (cached), or None where it does not
+        apply (reg names as inputs/outputs, or code Python cannot compile in a loop)."""
+        if layout in self._item_fns:
+            return self._item_fns[layout]
+        fn = None
+        if layout.supported():
+            try:
+                fn, self.items_source = build_items(self.program, self._variables, layout,
+                                                    self.section)
+            except (RecursionError, MemoryError, SyntaxError, OverflowError, ValueError):
+                fn = None
+        if len(self._item_fns) >= 16:
+            self._item_fns.clear()
+        self._item_fns[layout] = fn
+        return fn
+
+    def _run_items_each(self, vm, per_item, n, outputs, reset_budget_each=False):
+        """Reference item-by-item run: one call of the scalar function per item."""
         rt = vm.runtime
         V = vm.vars
         columns, constants = [], []
@@ -221,6 +278,8 @@ class Block:
         get = V.get
         with np.errstate(all="ignore"):
             for i in range(n):
+                if reset_budget_each:
+                    rt.reset_budget()
                 for k, c in constants:
                     V[k] = c
                 for k, col in columns:

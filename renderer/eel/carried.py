@@ -30,7 +30,7 @@ import numpy as np
 from . import ast as A
 from .analysis import analyse
 from .runtime import REG_NAME
-from .scalar_backend import SCALAR_GLOBALS, ScalarGen, var_name
+from .scalar_backend import SCALAR_GLOBALS, ScalarGen, compile_generated, var_name
 
 VARY = "\0vary"          # taint: depends on a per-item input or on rand()
 MAX_LEVELS = 4           # shifted variables feeding shifted variables (extra vector runs)
@@ -205,7 +205,14 @@ def build_scan(sliced: A.Program, variables: set[str], state: tuple[str, ...],
     """The slice's statements inside a generated loop over items, locals kept between
     items, stopping at the first item whose whole state (every variable the slice
     writes) equals an earlier item's. Returns (function, source)."""
-    gen = ScalarGen(sliced, variables)
+    return compile_generated(
+        lambda inline: _scan_source(sliced, variables, state, outputs, resets, inline),
+        SCAN_GLOBALS, f"<eel-scan {label}>", "_eel_scan")
+
+
+def _scan_source(sliced: A.Program, variables: set[str], state: tuple[str, ...],
+                 outputs: tuple[str, ...], resets: tuple[str, ...], inline: bool) -> str:
+    gen = ScalarGen(sliced, variables, inline)
     gen._closure_src = []
     body = []
     for stmt in sliced.statements:
@@ -232,10 +239,7 @@ def build_scan(sliced: A.Program, variables: set[str], state: tuple[str, ...],
     lines += [f"        _o{k}.append({v(name)})" for k, name in enumerate(outputs)]
     lines += ["        " + b for b in body]
     lines.append(f"    return -1, n, ({''.join(f'_o{k}, ' for k in range(len(outputs)))})")
-    src = "\n".join(lines) + "\n"
-    namespace = dict(SCAN_GLOBALS)
-    exec(compile(src, f"<eel-scan {label}>", "exec"), namespace)   # generated source only
-    return namespace["_eel_scan"], src
+    return "\n".join(lines) + "\n"
 
 
 def scan_uniform(plan: CarryPlan, env: dict, regs: dict, rt, n: int,

@@ -38,14 +38,19 @@ def _agrees(np_f, m_f, xs) -> bool:
 
 
 def _pick1(np_f, m_f, xs, guard):
+    """The scalar version of a transcendental; records which kernel it uses (`kernel`,
+    `uses_math`) so the scalar back end can inline the call with the same result."""
     if _agrees(np_f, m_f, xs):
         def f(x, _m=m_f, _g=guard):
             try:
                 return _m(x)
             except (ValueError, OverflowError):
                 return _g(x)
+        f.kernel, f.uses_math = m_f, True
         return f
-    return lambda x, _n=np_f: float(_n(x))
+    f = lambda x, _n=np_f: float(_n(x))    # noqa: E731
+    f.kernel, f.uses_math = np_f, False
+    return f
 
 
 _rs = np.random.default_rng(12345)
@@ -77,6 +82,7 @@ if _agrees(lambda p: np.arctan2(p[:, 0], p[:, 1]), math.atan2, _pairs):
 else:
     def s_atan2(a, b):
         return float(np.arctan2(a, b))
+    s_atan2.kernel, s_atan2.uses_math = np.arctan2, False
 _ppairs = np.stack([_POS[:2000], np.clip(_SAMPLE[2000:4000], -30, 30)], axis=1)
 _MATH_POW_OK = _agrees(lambda p: np.power(p[:, 0], p[:, 1]), math.pow, _ppairs)
 
@@ -106,6 +112,9 @@ def s_toint(x):
 
 
 def s_mod(a, b):
+    if -INT_CLAMP < a < INT_CLAMP and -INT_CLAMP < b < INT_CLAMP:    # s_toint, inlined
+        tb = float(math.trunc(b))
+        return math.fmod(float(math.trunc(a)), tb) if tb != 0.0 else 0.0
     tb = s_toint(b)
     if tb == 0.0:
         return 0.0
@@ -120,16 +129,71 @@ def s_bitor(a, b):
     return float(int(s_toint(a)) | int(s_toint(b)))
 
 
+_POW_CACHE: dict = {}
+_POW_CACHE_SIZE = 4096
+_np_power = np.power
+
+
 def s_pow(a, b):
+    """Scalar pow with numpy's kernel where math.pow disagrees with it (SVML builds).
+
+    No np.errstate here: entering it costs more than the power itself, and every caller
+    (generated code) already runs under np.errstate(all="ignore"). A numpy power on
+    Python floats costs ~0.6 us, so results are memoised by (a, b) -- presets call
+    pow(-1, i) and pow(x, 2) per point with few distinct arguments. +-0 and NaN never
+    go through the cache (0.0 == -0.0 as a key; NaN is never found)."""
     if _MATH_POW_OK:
         try:
             r = math.pow(a, b)
         except (ValueError, OverflowError, ZeroDivisionError):
             return 0.0
-    else:
-        with np.errstate(all="ignore"):
-            r = float(np.power(a, b))
+        return r if r - r == 0.0 else 0.0
+    if a != 0.0 and b != 0.0 and a == a and b == b:
+        key = (a, b)
+        r = _POW_CACHE.get(key)
+        if r is None:
+            r = float(_np_power(a, b))
+            if r - r != 0.0:
+                r = 0.0
+            if len(_POW_CACHE) >= _POW_CACHE_SIZE:
+                _POW_CACHE.clear()
+            _POW_CACHE[key] = r
+        return r
+    r = float(_np_power(a, b))
     return r if r - r == 0.0 else 0.0
+
+
+def _pow_const(e: float):
+    """s_pow(x, e) for a constant e without the call, where numpy (and libm) compute it
+    exactly so: numpy's power loop turns a scalar exponent 2, 0.5, 1 into x*x, sqrt(x),
+    x (POWER_FAST_PATH). Kept only if it matches s_pow bit for bit on a fixed sample."""
+    def square(x):
+        r = x * x
+        return r if r - r == 0.0 else 0.0
+
+    def root(x):
+        return math.sqrt(x) if 0.0 <= x < INF else 0.0
+
+    def same(x):
+        return x if x - x == 0.0 else 0.0
+    return {2.0: square, 0.5: root, 1.0: same}[e]
+
+
+def _pow_const_agrees(e: float) -> bool:
+    f = _pow_const(e)
+    specials = [0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 5e-324, -5e-324, 1e-160, 1e154, 1.3407807929942596e154,
+                -1.4e154, 1.7976931348623157e308, -1.7976931348623157e308, 2.2250738585072014e-308]
+    xs = specials + np.concatenate([_SAMPLE, _SAMPLE * 1e100, _SAMPLE * 1e-100,
+                                    np.abs(_SAMPLE) ** 0.5]).tolist()
+    with np.errstate(all="ignore"):
+        for x in xs:
+            want, got = s_pow(x, e), f(x)
+            if want != got or math.copysign(1.0, want) != math.copysign(1.0, got):
+                return False
+    return True
+
+
+POW_CONST = {e: _pow_const(e) for e in (2.0, 0.5, 1.0) if _pow_const_agrees(e)}
 
 
 def s_sqrt(x):

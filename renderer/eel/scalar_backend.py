@@ -8,6 +8,8 @@ Variables are loaded into fast locals once per run and written back at the end.
 """
 from __future__ import annotations
 
+import math
+
 from . import ast as A
 from . import functions as F
 from .runtime import MemBuffer, REG_NAME, rand_scale, run_loop, run_while
@@ -24,6 +26,30 @@ SCALAR_GLOBALS = {
 }
 for _name, (_s, _v) in F.CALLS.items():
     SCALAR_GLOBALS["_f_" + _name] = _s
+SCALAR_GLOBALS.update(_float=float, _NAN=F.NAN, _msqrt=math.sqrt, _mfloor=math.floor,
+                      _mceil=math.ceil)
+
+# Calls written inline (no helper frame), each with exactly its helper's result:
+#  * KERNEL: the kernel functions.py picked (`math` or numpy); numpy ones as _float(k(x)).
+#  * FINITE_SAFE: math kernels that raise only for +-inf (sin, cos, tan) or never (atan):
+#    called directly for finite x, else through the helper (its guard).
+KERNEL: dict[str, tuple] = {}
+for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "exp", "atan2"):
+    _f = F.CALLS[_name][0]
+    if _f is math.atan2:
+        KERNEL[_name] = (math.atan2, True)
+    elif hasattr(_f, "kernel"):
+        KERNEL[_name] = (_f.kernel, _f.uses_math)
+for _name, _f in (("log", F._s_log), ("log10", F._s_log10)):
+    KERNEL[_name] = (_f.kernel, _f.uses_math)
+for _name, (_k, _m) in KERNEL.items():
+    SCALAR_GLOBALS["_k_" + _name] = _k
+FINITE_SAFE = {"sin", "cos", "tan", "atan"}
+# pow through numpy is memoised (functions.s_pow); a cache hit is looked up inline. The
+# cache never holds a key with +-0 or NaN, so a hit is exactly s_pow's value, and a miss
+# (or a cached 0.0) just calls s_pow.
+POW_INLINE = not F._MATH_POW_OK
+SCALAR_GLOBALS["_pcget"] = F._POW_CACHE.get
 
 
 def num(value: float) -> str:
@@ -39,8 +65,26 @@ def var_name(name: str) -> str:
     return "v_" + name
 
 
-def binary_scalar(op: str, left: str, right: str, right_node=None) -> str:
-    """Python for `left op right`, operands already translated."""
+def pow_scalar(left: str, right: str, temps=None, right_node=None) -> str:
+    if temps is None:
+        return f"_pow({left}, {right})"
+    if isinstance(right_node, A.Num) and right_node.value in F.POW_CONST:
+        e, t = right_node.value, temps()     # functions._pow_const, written inline
+        if e == 2.0:
+            r = temps()
+            return f"({r} if ({r} := ({t} := {left}) * {t}) - {r} == 0.0 else 0.0)"
+        if e == 0.5:
+            return f"(_msqrt({t}) if 0.0 <= ({t} := {left}) < _INF else 0.0)"
+        return f"({t} if ({t} := {left}) - {t} == 0.0 else 0.0)"
+    if not POW_INLINE:
+        return f"_pow({left}, {right})"
+    a, b = temps(), temps()
+    return f"(_pcget((({a} := {left}), ({b} := {right}))) or _pow({a}, {b}))"
+
+
+def binary_scalar(op: str, left: str, right: str, right_node=None, temps=None) -> str:
+    """Python for `left op right`, operands already translated. `temps`: a source of
+    fresh temporary names (enables inline forms that need them)."""
     if op in ("+", "-", "*"):
         return f"({left} {op} {right})"
     if op == "/":
@@ -50,7 +94,7 @@ def binary_scalar(op: str, left: str, right: str, right_node=None) -> str:
     if op == "%":
         return f"_mod({left}, {right})"
     if op == "^":
-        return f"_pow({left}, {right})"
+        return pow_scalar(left, right, temps, right_node)
     if op == "&":
         return f"_bitand({left}, {right})"
     if op == "|":
@@ -69,15 +113,50 @@ def binary_scalar(op: str, left: str, right: str, right_node=None) -> str:
 
 
 class ScalarGen:
-    def __init__(self, program: A.Program, variables: set[str]):
+    """inline=False: every built-in through its helper (shallower source, for code whose
+    inline form is nested too deeply for Python's parser)."""
+
+    def __init__(self, program: A.Program, variables: set[str], inline: bool = True):
         self.program = program
+        self.inline = inline
         self.variables = sorted(variables)
         self.tmp = 0
         self.closures: list[str] = []
+        self._pure_memo: dict[int, bool] = {}
 
     def _temp(self) -> str:
         self.tmp += 1
         return f"_t{self.tmp}"
+
+    def _pure(self, node) -> bool:
+        """No assignment, rand() or loop inside: evaluating it has no effect, so it may
+        be evaluated later, or not at all, without changing anything."""
+        memo = self._pure_memo
+        key = id(node)
+        if key not in memo:
+            if isinstance(node, (A.Assign, A.Loop, A.While)) or (
+                    isinstance(node, A.Call) and node.name == "rand"):
+                memo[key] = False
+            else:
+                memo[key] = all(self._pure(c) for c in A.children(node))
+        return memo[key]
+
+    def _once(self, node, src: str) -> tuple[str, str]:
+        """(first use, later uses) of a value needed more than once: a variable or number
+        as it is, anything else through a walrus temp."""
+        if isinstance(node, (A.Num, A.Var)):
+            return src, src
+        t = self._temp()
+        return f"({t} := {src})", t
+
+    def _div(self, left_node, right_node, left: str, right: str) -> str:
+        """`_div` inlined where both sides are pure (the divisor is then tested first)."""
+        if isinstance(right_node, A.Num) and right_node.value != 0.0:
+            return f"({left} / {right})"
+        if not (self.inline and self._pure(left_node) and self._pure(right_node)):
+            return f"_div({left}, {right})"
+        first, again = self._once(right_node, right)
+        return f"({left} / {again} if {first} != 0.0 else 0.0)"
 
     # -- expressions -------------------------------------------------------------------
     def expr(self, n) -> str:
@@ -93,7 +172,10 @@ class ScalarGen:
                 return f"(-{x})"
             return f"(1.0 if _abs({x}) < {EPS} else 0.0)"
         if isinstance(n, A.Binary):
-            return binary_scalar(n.op, self.expr(n.left), self.expr(n.right), n.right)
+            if n.op == "/":
+                return self._div(n.left, n.right, self.expr(n.left), self.expr(n.right))
+            return binary_scalar(n.op, self.expr(n.left), self.expr(n.right), n.right,
+                                 self._temp if self.inline else None)
         if isinstance(n, A.Cond):
             c, t, o = self.expr(n.cond), self.expr(n.then), self.expr(n.other)
             return f"({t} if _abs({c}) > {EPS} else {o})"
@@ -136,15 +218,53 @@ class ScalarGen:
             return f"_abs({args[0]})"
         if name == "rand":
             return f"_rand({args[0]})"
-        return f"_f_{name}({', '.join(args)})"
+        inline = self._inline_call(n, args) if self.inline else None
+        return inline or f"_f_{name}({', '.join(args)})"
+
+    def _inline_call(self, n: A.Call, args: list[str]) -> str | None:
+        name = n.name
+        if name in ("min", "max"):
+            a, b = self._temp(), self._temp()
+            op = "<" if name == "min" else ">"
+            return f"({a} if ({a} := {args[0]}) {op} ({b} := {args[1]}) else {b})"
+        if name == "pow":
+            return pow_scalar(args[0], args[1], self._temp, n.args[1])
+        if name == "atan2" and name in KERNEL:
+            k, is_math = KERNEL[name]
+            call = f"_k_atan2({args[0]}, {args[1]})"
+            return call if is_math else f"_float({call})"
+        if len(args) != 1:
+            return None
+        first, x = self._once(n.args[0], args[0])
+        if name == "sqrt":
+            return f"(_msqrt(_abs({x})) if {first} == {x} else _NAN)"
+        if name in ("floor", "int", "ceil"):
+            f = "_mceil" if name == "ceil" else "_mfloor"
+            return f"(_float({f}({x})) if {first} - {x} == 0.0 else {x})"
+        if name == "sign":
+            return f"(1.0 if {first} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))"
+        if name in ("log", "log10") and name in KERNEL:
+            k, is_math = KERNEL[name]
+            call = f"_k_{name}({x})" if is_math else f"_float(_k_{name}({x}))"
+            return f"({call} if {first} > 0.0 else (-_INF if {x} == 0.0 else _NAN))"
+        if name not in KERNEL:
+            return None
+        k, is_math = KERNEL[name]
+        if not is_math:
+            return f"_float(_k_{name}({args[0]}))"
+        if name in FINITE_SAFE:
+            return f"(_k_{name}({x}) if -_INF < {first} < _INF else _f_{name}({x}))"
+        return None
 
     def _assign(self, n: A.Assign, statement: bool) -> str:
         op = n.op[:-1]
         if isinstance(n.target, A.Var):
             v = var_name(n.target.name)
             value = self.expr(n.value)
-            if op:
-                value = binary_scalar(op, v, value, n.value)
+            if op == "/":
+                value = self._div(n.target, n.value, v, value)
+            elif op:
+                value = binary_scalar(op, v, value, n.value, self._temp if self.inline else None)
             return f"{v} = {value}" if statement else f"({v} := {value})"
         buf = self._buf(n.target)
         index = self.expr(n.target.index)
@@ -199,10 +319,23 @@ class ScalarGen:
         return sorted(out)
 
 
+def compile_generated(make_source, globals_: dict, filename: str, fname: str):
+    """exec the source make_source(inline) builds, inline forms first. They nest deeper
+    than helper calls, and Python's parser stops at 200 nested parentheses, so code near
+    the parser's nesting caps may only compile without them. Returns (function, source)."""
+    for inline in (True, False):
+        try:
+            src = make_source(inline)
+            namespace = dict(globals_)
+            exec(compile(src, filename, "exec"), namespace)   # our generated source only
+            return namespace[fname], src
+        except (SyntaxError, RecursionError, MemoryError):
+            if not inline:
+                raise
+    raise AssertionError("unreachable")
+
+
 def build_scalar(program: A.Program, variables: set[str], label: str):
     """Compile the generated source; returns (function, source)."""
-    src = ScalarGen(program, variables).function()
-    namespace = dict(SCALAR_GLOBALS)
-    code = compile(src, f"<eel {label}>", "exec")
-    exec(code, namespace)      # our generated source only; never preset text
-    return namespace["_eel_block"], src
+    return compile_generated(lambda inline: ScalarGen(program, variables, inline).function(),
+                             SCALAR_GLOBALS, f"<eel {label}>", "_eel_block")
