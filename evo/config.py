@@ -37,7 +37,7 @@ class RunSection:
 class SeedsSection:
     dir: str = ""
     random_fraction: float = 0.0
-    md1_only: bool = True
+    md1_only: bool = False
 
 
 @dataclass
