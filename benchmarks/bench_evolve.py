@@ -7,7 +7,12 @@ each cluster is warmed up first, then timed over the whole sample.
 
 Goal on the 2-core reference machine: >= 10 candidates/s with 2 workers.
 
-    .venv/bin/python benchmarks/bench_evolve.py [--n 48] [--workers 1,2] [--no-previews]
+With ``--children`` the timed sample is instead one generation of children bred from the sample
+(crossbreed + mutate, random.Random(1)), evaluated after the parents, as a run's second
+generation is: children share most code blocks with their parents, which the EEL compile cache
+(renderer.eel.block) turns into cache hits.
+
+    .venv/bin/python benchmarks/bench_evolve.py [--n 48] [--workers 1,2] [--no-previews] [--children]
 """
 
 from __future__ import annotations
@@ -47,7 +52,21 @@ def sample_genomes(n: int) -> list[dict]:
     return out
 
 
-def bench(genomes: list[dict], workers: int, previews: bool) -> tuple[float, float, int, int]:
+def breed_children(parents: list[dict], n: int) -> list[dict]:
+    """``n`` children of random parent pairs, as one GA generation makes them (seeded)."""
+    from evo.genome import Genome
+    from evo.operators import crossbreed, mutate
+
+    rng = random.Random(1)
+    out = []
+    for _ in range(n):
+        a, b = (Genome.from_json(g) for g in rng.sample(parents, 2))
+        out.append(mutate(crossbreed(a, b, rng=rng), rng).to_json())
+    return out
+
+
+def bench(genomes: list[dict], workers: int, previews: bool,
+          before: list[dict] | None = None) -> tuple[float, float, int, int]:
     from dataclasses import replace
 
     from evo.config import load_config
@@ -62,6 +81,8 @@ def bench(genomes: list[dict], workers: int, previews: bool) -> tuple[float, flo
             ev.start()
             # warm-up round: every worker compiles its shaders once
             list(ev.run([Task(f"w{i}", genomes[i % len(genomes)], None) for i in range(max(2, 2 * workers))]))
+            if before:  # the parents' generation, untimed
+                list(ev.run([Task(f"p{i}", g, os.path.join(tmp, f"p{i}")) for i, g in enumerate(before)]))
             tasks = [Task(f"c{i}", g, os.path.join(tmp, f"c{i}")) for i, g in enumerate(genomes)]
             t0 = time.perf_counter()
             results = dict(ev.run(tasks))
@@ -79,12 +100,16 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=48, help="presets in the sample")
     ap.add_argument("--workers", default="0,1,2", help="comma-separated worker counts (0 = in-process)")
     ap.add_argument("--no-previews", action="store_true", help="skip WebP/PNG previews")
+    ap.add_argument("--children", action="store_true", help="time a generation of children of the sample")
     args = ap.parse_args()
-    genomes = sample_genomes(args.n)
+    genomes, parents = sample_genomes(args.n), None
     print(f"sample: {len(genomes)} MilkDrop 1 presets from {CORPUS if CORPUS.is_dir() else 'evo/seeds'}; "
           f"128x128, 90 frames, previews {'off' if args.no_previews else 'on'}; cores: {os.cpu_count()}")
+    if args.children:
+        parents, genomes = genomes, breed_children(genomes, len(genomes))
+        print(f"timed: {len(genomes)} children (crossbreed + mutate) evaluated after their parents")
     for w in (int(x) for x in args.workers.split(",")):
-        rate, cpu, errors, degenerate = bench(genomes, w, not args.no_previews)
+        rate, cpu, errors, degenerate = bench(genomes, w, not args.no_previews, parents)
         label = "in-process" if w == 0 else f"{w} dask worker{'s' if w > 1 else ''}"
         goal = "  (goal >= 10/s)" if w == 2 else ""
         # CPU time per candidate is what a busy shared machine cannot distort: the rate a worker

@@ -200,8 +200,24 @@ def wanted_frames(settings: EvalSettings, previews: bool) -> set[int]:
 
 
 def preview_indices(settings: EvalSettings, n_frames: int) -> list[int]:
+    """Frames of the animated preview: ``preview_frames`` of them, spread evenly over the frames
+    the statistics (and the still) read anyway where there are enough of those (every extra
+    frame costs a composite pass and a readback, ~0.7 ms), else over the whole render."""
     n = min(settings.preview_frames, n_frames)
-    return np.linspace(0, n_frames - 1, n).round().astype(int).tolist()
+    pool = [i for i in sample_indices(settings) if i < n_frames]
+    if len(pool) < n:
+        pool = sorted(set(pool) | {n_frames - 1})
+    if len(pool) < n:
+        pool = list(range(n_frames))
+    return [pool[k] for k in np.linspace(0, len(pool) - 1, n).round().astype(int).tolist()]
+
+
+def preview_durations(picks: list[int], fps: float) -> list[int]:
+    """Milliseconds each preview frame is shown: the render time until the next pick, so motion
+    plays at its real speed even where the picks are unevenly spaced (the last gets the mean)."""
+    steps = [b - a for a, b in zip(picks, picks[1:])]
+    steps.append(sum(steps) / len(steps) if steps else 1)
+    return [max(20, int(round(1000.0 * s / fps))) for s in steps]
 
 
 def _render(renderer, analyzer, settings: EvalSettings, deadline: float, keep: set[int] | None = None) -> list:
@@ -225,10 +241,9 @@ def write_previews(frames: list[np.ndarray], settings: EvalSettings, out_dir: Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     if settings.preview:
         picks = preview_indices(settings, len(frames))
-        n = len(picks)
         size = (settings.preview_size, settings.preview_size)
         images = [Image.fromarray(frames[i]).resize(size, Image.BILINEAR) for i in picks]
-        duration = max(20, int(round(1000.0 * len(frames) / settings.fps / n)))
+        duration = preview_durations(picks, settings.fps)
         buf = io.BytesIO()
         images[0].save(buf, "WEBP", save_all=True, append_images=images[1:], duration=duration, loop=0, quality=70, method=0,
                        kmin=0, kmax=0)  # all key frames: ~30% faster to encode, same size at 96 px

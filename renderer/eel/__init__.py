@@ -6,9 +6,9 @@
     block.run(vm)                      # scalar, in place on vm.vars
     out = block.run_many(vm, {"x": xs, "y": ys}, n, ["zoom", "rot"])   # vectorised if exact
 """
-from .block import Block, compile_block
+from .block import COMPILE_CACHE_SIZE, Block, clear_compile_cache, compile_block
 from .errors import EELError
 from .runtime import LOOP_BUDGET, LOOP_CAP, MEM_SIZE, VM, MemBuffer, Runtime
 
-__all__ = ["Block", "compile_block", "EELError", "Runtime", "VM", "MemBuffer",
+__all__ = ["Block", "compile_block", "clear_compile_cache", "COMPILE_CACHE_SIZE", "EELError", "Runtime", "VM", "MemBuffer",
            "LOOP_CAP", "LOOP_BUDGET", "MEM_SIZE"]

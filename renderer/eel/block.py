@@ -14,8 +14,16 @@ Item by item runs the whole loop in one generated function (item_loop.py), with 
 the values of one scalar call per item (`_run_items_each`, kept as the reference).
 `last_run_mode` says which way the last run_many went: vector, vector+shift, vector+scan
 or items.
+
+compile_block keeps the compiled code of the last COMPILE_CACHE_SIZE (text, section) pairs:
+a GA's children share most blocks with their parents and with each other, and parsing plus
+generating Python costs ~5 ms a preset (cProfile). Each call still returns its own Block: the compiled
+functions and the lazily built vector/item functions and carry plans (pure functions of the
+code and the input layout) are shared, the diagnostics of the last run are not.
 """
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import numpy as np
 
@@ -66,12 +74,33 @@ def _text_offsets(text: str) -> list[int]:
     return offs
 
 
+COMPILE_CACHE_SIZE = 512   # ~25 KB each before lazily built functions: ~15-30 MB a worker
+_COMPILED: "OrderedDict[tuple[str, str], Block]" = OrderedDict()
+
+
+def clear_compile_cache() -> None:
+    _COMPILED.clear()
+
+
 def compile_block(lines: list[str] | str, section: str) -> "Block":
     """Parse and compile one code block. Raises EELError(section, line, col, message)."""
     if isinstance(lines, str):
         text, offsets = lines, _text_offsets(lines)
     else:
         text, offsets = _join(list(lines))
+    key = (text, section)
+    cached = _COMPILED.get(key)
+    if cached is not None:
+        _COMPILED.move_to_end(key)
+        return cached.fork()
+    block = _compile_text(text, offsets, section)
+    _COMPILED[key] = block
+    if len(_COMPILED) > COMPILE_CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    return block.fork()
+
+
+def _compile_text(text: str, offsets: list[int], section: str) -> "Block":
     try:
         program = parse(text)
         facts = analyse(program)
@@ -97,14 +126,30 @@ class Block:
         variables = facts.reads | facts.writes
         self._variables = variables
         self._scalar, self.scalar_source = build_scalar(program, variables, section)
-        self._vector = None
-        self.vector_source: str | None = None
+        self._lazy = _LazyCode()          # shared by every fork of this Block
+        self._plans: dict = {}            # shared too: plans depend only on code + layout
+        self._item_fns: dict = {}
+        self._reset_diagnostics()
+
+    def _reset_diagnostics(self) -> None:
         self.last_run_vectorised = False
         self.last_run_mode = "items"      # vector | vector+shift | vector+scan | items
         self.last_scan = ScanStats()      # scalar steps of the last uniform scan
-        self._plans: dict = {}
-        self._item_fns: dict = {}
-        self.items_source: str | None = None
+
+    def fork(self) -> "Block":
+        """A Block sharing this one's compiled code and caches, with its own diagnostics."""
+        twin = object.__new__(Block)
+        twin.__dict__.update(self.__dict__)
+        twin._reset_diagnostics()
+        return twin
+
+    @property
+    def vector_source(self) -> str | None:
+        return self._lazy.vector_source
+
+    @property
+    def items_source(self) -> str | None:
+        return self._lazy.items_source
 
     # -- scalar ------------------------------------------------------------------------
     def run(self, vm: VM) -> None:
@@ -118,10 +163,11 @@ class Block:
 
     # -- many items ----------------------------------------------------------------------
     def vector_function(self):
-        if self._vector is None and self.vectorisable:
-            self._vector, self.vector_source = build_vector(self.program, self._variables,
-                                                            self.section)
-        return self._vector
+        lazy = self._lazy
+        if lazy.vector is None and self.vectorisable:
+            lazy.vector, lazy.vector_source = build_vector(self.program, self._variables,
+                                                           self.section)
+        return lazy.vector
 
     def run_many(self, vm: VM, per_item: dict, n: int, outputs: list[str]) -> dict[str, np.ndarray]:
         n = int(n)
@@ -253,7 +299,7 @@ class Block:
         fn = None
         if layout.supported():
             try:
-                fn, self.items_source = build_items(self.program, self._variables, layout,
+                fn, self._lazy.items_source = build_items(self.program, self._variables, layout,
                                                     self.section)
             except (RecursionError, MemoryError, SyntaxError, OverflowError, ValueError):
                 fn = None
@@ -289,6 +335,17 @@ class Block:
                 for o, col in results.items():
                     col[i] = get(o, 0.0)
         return {o: np.asarray(col, dtype=np.float64) for o, col in results.items()}
+
+
+class _LazyCode:
+    """Functions a Block builds on first use; one per compiled code, shared by its forks."""
+
+    __slots__ = ("vector", "vector_source", "items_source")
+
+    def __init__(self):
+        self.vector = None
+        self.vector_source: str | None = None
+        self.items_source: str | None = None
 
 
 def _column(v, n: int) -> np.ndarray:
