@@ -426,3 +426,17 @@ def test_ui_command_binds_localhost_unless_told(monkeypatch, tmp_path, extra, ho
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     assert Path(cmd[cmd.index("run") + 1]).name == "app.py"
     assert seen["env"]["LIANDAN_RUNS_DIR"] == str((tmp_path / "r").resolve())
+
+
+def test_typed_run_name_survives_a_rerun_a_second_later(runs, launched, monkeypatch):
+    """The default run name is a timestamp; a rerun in the next second must not reset the box."""
+    import time as time_module
+
+    clock = iter(range(1_700_000_000, 1_700_000_100))
+    real_strftime = time_module.strftime
+    monkeypatch.setattr(time_module, "strftime", lambda fmt, t=None: real_strftime(fmt, time_module.gmtime(next(clock))))
+    at = page_app("page_runs").run()
+    [t for t in at.text_input if t.label == "Run name"][0].input("mine")
+    [b for b in at.button if b.label == "Start"][0].click().run()
+    assert not at.exception
+    assert launched and launched[0][:3] == ["evolve", "--run", "mine"]

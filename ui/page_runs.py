@@ -199,8 +199,11 @@ def config_problem(config: Path | None, overrides: dict) -> str | None:
 
 def _new_run_form() -> None:
     st.subheader("Start a new run")
+    # A default that changes every second would give the widget a new identity on each rerun and
+    # throw away what the person typed; so the default is fixed once per session.
+    st.session_state.setdefault("new_run_name", time.strftime("run-%Y%m%d-%H%M%S"))
     with st.form("new_run"):
-        name = st.text_input("Run name", value=time.strftime("run-%Y%m%d-%H%M%S"))
+        name = st.text_input("Run name", key="new_run_name")
         seeds_dir = st.text_input("Seed folder (blank: the projectM presets, else the built-in seeds)", value="")
         uploads = st.file_uploader("…or upload seed presets", type=["milk"], accept_multiple_files=True)
         c1, c2, c3 = st.columns(3)
