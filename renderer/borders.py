@@ -12,9 +12,9 @@ width, side bands between them) so corners are not blended twice.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
+from renderer.frame_state import frame_number
 
 _VS = """
 #version 330
@@ -35,12 +35,7 @@ void main() { color = v_color; }
 """
 
 
-def _num(frame_vars: dict, key: str, default: float) -> float:
-    try:
-        f = float(frame_vars.get(key, default))
-    except (TypeError, ValueError):
-        return default
-    return f if math.isfinite(f) else default
+_num = frame_number
 
 
 def border_rectangles(size: float, prev_size: float) -> list[tuple[float, float, float, float]]:

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from renderer.gl_context import PASSTHROUGH_VS, QUAD_VERTICES
+from renderer.frame_state import frame_number
 
 _FS = """
 #version 330
@@ -56,12 +57,7 @@ void main() {
 """
 
 
-def _num(frame_vars: dict, key: str, default: float) -> float:
-    try:
-        f = float(frame_vars.get(key, default))
-    except (TypeError, ValueError):
-        return default
-    return f if math.isfinite(f) else default
+_num = frame_number
 
 
 def hue_corners(time: float, rand_start) -> np.ndarray:

@@ -8,6 +8,7 @@ equations use (butterchurn's baseVals names), which the pipeline needs before an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,3 +114,12 @@ class StaticEquations:
 
     def shape_instances(self, k, frame_vars):
         return []
+
+
+def frame_number(frame_vars: dict, key: str, default: float) -> float:
+    """A frame variable as a finite float: preset code can leave NaN, inf or junk in any of them."""
+    try:
+        f = float(frame_vars.get(key, default))
+    except (TypeError, ValueError):
+        return default
+    return f if math.isfinite(f) else default

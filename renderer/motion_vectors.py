@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from renderer.frame_state import frame_number
 
 MAX_X, MAX_Y = 64, 48
 
@@ -30,12 +31,7 @@ void main() { color = line_color; }
 """
 
 
-def _num(frame_vars: dict, key: str, default: float) -> float:
-    try:
-        f = float(frame_vars.get(key, default))
-    except (TypeError, ValueError):
-        return default
-    return f if math.isfinite(f) else default
+_num = frame_number
 
 
 def grid_axis(count_f: float, shift: float, limit: int) -> np.ndarray:
