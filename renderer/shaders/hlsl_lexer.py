@@ -116,7 +116,7 @@ def _eval_condition(toks: list[Token], macros: dict[str, _Macro], stage: str, li
 
 
 def _safe_int_eval(expr: str, stage: str, line: int) -> int:
-    """Evaluate an integer expression by a tiny precedence-climbing parser (never eval())."""
+    """Evaluate an integer expression by a tiny precedence-climbing parser (never Python eval)."""
     toks = re.findall(r"\d+|==|!=|<=|>=|not|and|or|[()<>+\-*]", expr)
     pos = 0
 
