@@ -86,3 +86,12 @@ def test_non_finite_arithmetic_never_raises():
     v = vm.vars
     assert v["a"] == float("inf") and v["e"] == 0.0 and v["f"] == 0.0 and v["g"] == 0.0
     assert v["k"] == 0.0 and v["l"] == 0.0 and v["o"] == 0.0
+
+
+@pytest.mark.parametrize("name", ["__import__('os')", "a.b", "x]", "q1;import os", "A", ""])
+def test_generated_source_refuses_names_the_lexer_never_makes(name):
+    from renderer.eel.scalar_backend import var_name
+
+    with pytest.raises(ValueError):
+        var_name(name)
+    assert var_name("__import__") == "v___import__"  # a plain local, not the builtin

@@ -9,6 +9,7 @@ Variables are loaded into fast locals once per run and written back at the end.
 from __future__ import annotations
 
 import math
+import re
 
 from . import ast as A
 from . import functions as F
@@ -61,7 +62,15 @@ def num(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+_SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
 def var_name(name: str) -> str:
+    """The Python local for an EEL variable. The lexer only makes such names, but this is the
+    one place preset text becomes generated source, so it refuses anything else outright: a
+    name can never carry quotes, dots or brackets into the code that exec() compiles."""
+    if not _SAFE_NAME.match(name):
+        raise ValueError(f"refusing to emit EEL variable name {name!r}")
     return "v_" + name
 
 
