@@ -48,29 +48,39 @@ void main() {
 }
 """
 
-# The two-pass warp (see WarpMesh): the mesh only rasterises its interpolated uv into a float
-# texture; a full-screen pass then samples the previous frame there.
-_UV_FS = """
-#version 330
-in vec2 v_uv;
-out vec2 uv;
-void main() { uv = v_uv; }
-"""
-
+# The one-pass warp (see WarpMesh). The mesh splits cell (i, j) along the diagonal from vertex
+# (i+1, j) to vertex (i, j+1) (MeshGrid._triangles); a pixel below it lies in the triangle
+# (i, j), (i+1, j), (i, j+1), one above it in (i+1, j+1), (i, j+1), (i+1, j). Interpolating that
+# triangle's vertex uvs at the pixel centre is what rasterising the mesh computes.
 _APPLY_VS = """
 #version 330
 in vec2 in_pos;
 void main() { gl_Position = vec4(in_pos, 0.0, 1.0); }
 """
 
-_APPLY_FS = """
+_CELL_FS = """
 #version 330
 uniform sampler2D prev_frame;
-uniform sampler2D warp_uv;
+uniform sampler2D vertex_uv;  // (meshx+1) x (meshy+1) RG32F: texel (i, j) = vertex (i, j)
+uniform vec2 cells;           // meshx, meshy
+uniform vec2 pixels;          // target width, height
 uniform float decay;
 out vec4 color;
 void main() {
-    vec2 uv = texelFetch(warp_uv, ivec2(gl_FragCoord.xy), 0).xy;
+    vec2 g = gl_FragCoord.xy / pixels * cells;
+    vec2 c = clamp(floor(g), vec2(0.0), cells - 1.0);
+    vec2 f = g - c;
+    ivec2 ij = ivec2(c);
+    vec2 b = texelFetch(vertex_uv, ij + ivec2(1, 0), 0).xy;
+    vec2 d = texelFetch(vertex_uv, ij + ivec2(0, 1), 0).xy;
+    vec2 uv;
+    if (f.x + f.y <= 1.0) {
+        vec2 a = texelFetch(vertex_uv, ij, 0).xy;
+        uv = a + f.x * (b - a) + f.y * (d - a);
+    } else {
+        vec2 e = texelFetch(vertex_uv, ij + ivec2(1, 1), 0).xy;
+        uv = e + (1.0 - f.x) * (d - e) + (1.0 - f.y) * (b - e);
+    }
     color = vec4(texture(prev_frame, uv).rgb * decay, 1.0);
 }
 """
@@ -196,12 +206,14 @@ def compute_uv(grid: MeshGrid, values: dict, time: float, warpanimspeed: float,
 class WarpMesh:
     """Draws the previous frame through the warp mesh, times decay, into the bound framebuffer.
 
-    Two passes when the output size is known: the mesh rasterises its per-vertex uv into an
-    RG32F texture (exact float32, the same interpolation as sampling inside the mesh pass), then
-    one full-screen quad samples the previous frame at those coordinates. Same bytes as
-    sampling in the mesh pass, but llvmpipe spends most of a 3,456-triangle mesh on shading
-    the partly covered 4x4 blocks of each tiny triangle, so moving the texture fetch out of it
-    is ~20% cheaper, and a frame whose uv did not change skips the mesh altogether.
+    Two ways to draw the same thing. ``size=None``: the mesh itself, 2 x meshx x meshy
+    triangles sampling the previous frame (the reference). With the target ``size`` known: one
+    full-screen pass that looks up each pixel's mesh triangle in a (meshx+1) x (meshy+1) float
+    texture of the vertex uvs and interpolates it there (_CELL_FS). llvmpipe pays ~0.15 us a
+    triangle however small (LIMITS.md), and 3,456 triangles of 5 pixels each cost more than
+    the 16,384 pixels they cover: the one pass is ~3x cheaper at 128x128 (0.40 -> ~0.15 ms a
+    frame). The uv it samples at differs from the rasteriser's only in float rounding, so a
+    frame differs from the mesh's by 1-2 levels in well under 1% of pixels.
     """
 
     def __init__(self, ctx, mesh: tuple[int, int], aspect_x: float, aspect_y: float,
@@ -210,39 +222,33 @@ class WarpMesh:
 
         self.ctx = ctx
         self.grid = MeshGrid(mesh[0], mesh[1], aspect_x, aspect_y)
-        self.pos_buffer = ctx.buffer(self.grid.positions.tobytes())
-        self.uv_buffer = ctx.buffer(reserve=self.grid.positions.nbytes)
-        self.index_buffer = ctx.buffer(self.grid.indices.tobytes())
-        content = [(self.pos_buffer, "2f", "in_pos"), (self.uv_buffer, "2f", "in_uv")]
         self.size = size
-        if size is None:  # one pass: sample inside the mesh
-            self.program = ctx.program(vertex_shader=_VS, fragment_shader=_FS)
-            self.program["prev_frame"].value = 0
-            self.vao = ctx.vertex_array(self.program, content, index_buffer=self.index_buffer,
-                                        index_element_size=4)
-            self._uv_objects = ()
-        else:
-            self.program = ctx.program(vertex_shader=_VS, fragment_shader=_UV_FS)
-            self.vao = ctx.vertex_array(self.program, content, index_buffer=self.index_buffer,
-                                        index_element_size=4)
-            self.uv_tex = ctx.texture(tuple(size), 2, dtype="f4")
-            self.uv_tex.filter = (ctx.NEAREST, ctx.NEAREST)
-            self.uv_fbo = ctx.framebuffer(color_attachments=[self.uv_tex])
-            self.apply_program = ctx.program(vertex_shader=_APPLY_VS, fragment_shader=_APPLY_FS)
-            self.apply_program["prev_frame"].value = 0
-            self.apply_program["warp_uv"].value = 1
-            self.quad = ctx.buffer(QUAD_VERTICES.tobytes())
-            self.apply_vao = ctx.vertex_array(self.apply_program, [(self.quad, "2f", "in_pos")])
-            self._uv_objects = (self.apply_vao, self.quad, self.apply_program, self.uv_fbo, self.uv_tex)
-        self.uv_md: np.ndarray | None = None  # MilkDrop (u, v) of the last frame, for motion vectors
         self._gl_uv = np.empty_like(self.grid.positions)
+        if size is None:
+            self.pos_buffer = ctx.buffer(self.grid.positions.tobytes())
+            self.uv_buffer = ctx.buffer(reserve=self.grid.positions.nbytes)
+            self.index_buffer = ctx.buffer(self.grid.indices.tobytes())
+            self.program = ctx.program(vertex_shader=_VS, fragment_shader=_FS)
+            self.vao = ctx.vertex_array(self.program, [(self.pos_buffer, "2f", "in_pos"), (self.uv_buffer, "2f", "in_uv")],
+                                        index_buffer=self.index_buffer, index_element_size=4)
+            self._objects = (self.vao, self.index_buffer, self.uv_buffer, self.pos_buffer, self.program)
+        else:
+            self.vertex_tex = ctx.texture((self.grid.meshx + 1, self.grid.meshy + 1), 2, dtype="f4")
+            self.vertex_tex.filter = (ctx.NEAREST, ctx.NEAREST)
+            self.program = ctx.program(vertex_shader=_APPLY_VS, fragment_shader=_CELL_FS)
+            self.program["vertex_uv"].value = 1
+            self.program["cells"].value = (float(self.grid.meshx), float(self.grid.meshy))
+            self.program["pixels"].value = (float(size[0]), float(size[1]))
+            self.quad = ctx.buffer(QUAD_VERTICES.tobytes())
+            self.vao = ctx.vertex_array(self.program, [(self.quad, "2f", "in_pos")])
+            self._objects = (self.vao, self.quad, self.program, self.vertex_tex)
+        self.program["prev_frame"].value = 0
+        self.uv_md: np.ndarray | None = None  # MilkDrop (u, v) of the last frame, for motion vectors
         self._last_key = None
-        self._uv_current = False  # the uv texture holds the uv_buffer's mesh
 
     def reset(self) -> None:
         self.uv_md = None
         self._last_key = None
-        self._uv_current = False
 
     def update(self, frame_vars: dict, time: float, per_pixel: dict | None) -> None:
         """Recompute the texture coordinates (skipped when nothing that moves them changed)."""
@@ -264,8 +270,7 @@ class WarpMesh:
         gl = self._gl_uv
         gl[:, 0] = uv[:, 0]
         np.subtract(np.float32(1.0), uv[:, 1], out=gl[:, 1])
-        self.uv_buffer.write(gl)
-        self._uv_current = False
+        (self.uv_buffer if self.size is None else self.vertex_tex).write(gl)
 
     def uv_grid(self) -> np.ndarray | None:
         """The last MilkDrop (u, v) per vertex as a (meshy+1, meshx+1, 2) grid, row j = clip
@@ -275,30 +280,21 @@ class WarpMesh:
         return self.uv_md.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2)
 
     def draw(self, prev_texture, frame_vars: dict, target=None) -> None:
-        """Warp ``prev_texture`` into ``target`` (a framebuffer; None: the bound one, which the
-        two-pass warp then needs to be told: it binds its own uv target in between)."""
+        """Warp ``prev_texture`` into ``target`` (a framebuffer; None: the bound one)."""
         decay = min(_finite(frame_vars.get("decay", 0.98), 0.98), 1.0)
         set_wrap(prev_texture, _finite(frame_vars.get("wrap", 1.0), 1.0) > 0.0001)
         ctx = self.ctx
         ctx.disable(ctx.BLEND)
-        if self.size is None:
-            self.program["decay"].value = decay
-            prev_texture.use(0)
-            self.vao.render(ctx.TRIANGLES)
-            return
-        if target is None:
-            raise ValueError("the two-pass warp needs its target framebuffer")
-        if not self._uv_current:
-            self.uv_fbo.use()
-            self.vao.render(ctx.TRIANGLES)
-            self._uv_current = True
-        target.use()
-        self.apply_program["decay"].value = decay
+        if target is not None:
+            target.use()
+        self.program["decay"].value = decay
         prev_texture.use(0)
-        self.uv_tex.use(1)
-        self.apply_vao.render(ctx.TRIANGLE_STRIP)
+        if self.size is None:
+            self.vao.render(ctx.TRIANGLES)
+        else:
+            self.vertex_tex.use(1)
+            self.vao.render(ctx.TRIANGLE_STRIP)
 
     def release(self) -> None:
-        for obj in (self.vao, self.index_buffer, self.uv_buffer, self.pos_buffer, self.program,
-                    *self._uv_objects):
+        for obj in self._objects:
             obj.release()
