@@ -18,6 +18,8 @@ def fake_task(genome_json, settings, out_dir):
         os._exit(3)  # the whole worker process dies, like a segfault in the GL driver
     if kind == "hang":
         time.sleep(3600)
+    if kind == "slow":
+        time.sleep(0.2)
     return {"score": float(genome_json["value"]), "stats": {"pid": os.getpid()}, "degenerate": None, "error": None,
             "warnings": [], "seconds": 0.0}
 
@@ -47,6 +49,40 @@ def test_crashing_and_hanging_candidates_get_errors_and_the_rest_finish():
         again = dict(ev.run([Task("after", {"kind": "ok", "value": 7}, None)]))
         assert again["after"]["score"] == 7
         assert dask.config.get("distributed.scheduler.allowed-failures") == 0
+    finally:
+        ev.close()
+
+
+def _scheduler_view(dask_scheduler):
+    return len(dask_scheduler.queued), sorted(len(ws.processing) for ws in dask_scheduler.workers.values())
+
+
+@pytest.mark.slow
+def test_a_big_batch_waits_on_the_scheduler_and_each_worker_holds_one_task():
+    # the queue lives on the scheduler, so no task sits on a worker behind another one that
+    # could crash it, and a worker gets its next task without a round trip through the driver
+    ev = DaskEvaluator(EvalSettings(timeout_s=30), workers=2, task=fake_task)
+    try:
+        ev.start = _start_without_warmup.__get__(ev)
+        ev.start()
+        tasks = [Task(f"s{i}", {"kind": "slow", "value": i}, None) for i in range(12)]
+        results, views = {}, []
+        for key, result in ev.run(tasks):
+            results[key] = result
+            views.append(ev.client.run_on_scheduler(_scheduler_view))
+        assert {k: r["score"] for k, r in results.items()} == {f"s{i}": i for i in range(12)}
+        assert max(q for q, _ in views[:4]) >= 4  # most of the batch was queued there
+        assert all(max(p, default=0) <= 1 for _, p in views)
+        assert len({r["stats"]["pid"] for r in results.values()}) == 2
+
+        # a caller that stops reading cancels the rest of its batch
+        gen = ev.run([Task(f"t{i}", {"kind": "slow", "value": i}, None) for i in range(12)])
+        next(gen)
+        gen.close()
+        deadline = time.monotonic() + 10
+        while ev.client.run_on_scheduler(_scheduler_view) != (0, [0, 0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ev.client.run_on_scheduler(_scheduler_view) == (0, [0, 0])
     finally:
         ev.close()
 
