@@ -117,6 +117,7 @@ class PresetEquations:
         self._wave_t = [dict.fromkeys(T_NAMES, 0.0) for _ in preset.waves]
         self._shape_t = [dict.fromkeys(T_NAMES, 0.0) for _ in preset.shapes]
         self._initialised = False
+        self._base = None  # _base_plan, made on first use
 
     def _compile(self, lines, section):
         try:
@@ -127,10 +128,18 @@ class PresetEquations:
         return None if block.empty else block
 
     # -- per frame ------------------------------------------------------------------------
+    def _base_plan(self) -> tuple[dict[str, float], list[tuple[str, str | None, float]]]:
+        """The preset's base values as the per-frame VM sees them, and (output name, EEL
+        variable or None, preset value) in BASE_KEYS order for begin_frame's result: read from
+        the params once per load instead of once per frame (a GA renders 90 frames a load)."""
+        if self._base is None:
+            params = self.preset.params
+            values = [(name, eel, float(params.get(key, 0.0))) for key, (name, eel) in BASE_KEYS.items()]
+            self._base = ({eel: v for _, eel, v in values if eel is not None}, values)
+        return self._base
+
     def _load_base(self, vm: VM, inputs: dict) -> None:
-        for key, (_, eel) in BASE_KEYS.items():
-            if eel is not None:
-                vm.vars[eel] = float(self.preset.params.get(key, 0.0))
+        vm.vars.update(self._base_plan()[0])
         for name in INPUTS:
             vm.vars[name] = float(inputs.get(name, 0.0))
 
@@ -169,9 +178,9 @@ class PresetEquations:
         if self.frame_block is not None:
             self.frame_block.run(vm)
         out: dict[str, float] = {}
-        for key, (name, eel) in BASE_KEYS.items():
-            value = vm.vars.get(eel, 0.0) if eel is not None else self.preset.params.get(key, 0.0)
-            out[name] = float(value)
+        get = vm.vars.get
+        for name, eel, value in self._base_plan()[1]:
+            out[name] = float(get(eel, 0.0)) if eel is not None else value
         out["shader"] = out["fshader"]
         for q in Q_NAMES:
             out[q] = float(vm.vars.get(q, 0.0))

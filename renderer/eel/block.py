@@ -233,8 +233,10 @@ class Block:
         for o in outputs:
             v = np.asarray(env.get(o, 0.0), dtype=np.float64)
             out[o] = np.array(np.broadcast_to(v, (n,))) if v.ndim == 0 or v.shape != (n,) else v.copy()
+        vars_ = vm.vars
         for k, v in env.items():
-            vm.vars[k] = _last(v)
+            if v is not vars_.get(k):  # untouched names already hold their value
+                vars_[k] = _last(v)
         for k, v in regs.items():
             rt.regs[k] = _last(v)
         return out
