@@ -61,9 +61,9 @@ void main() { gl_Position = vec4(in_pos, 0.0, 1.0); }
 _CELL_FS = """
 #version 330
 uniform sampler2D prev_frame;
-uniform sampler2D vertex_uv;  // (meshx+1) x (meshy+1) RG32F: texel (i, j) = vertex (i, j)
-uniform vec2 cells;           // meshx, meshy
-uniform vec2 pixels;          // target width, height
+uniform sampler2D cell_uv;  // (meshx+1) x meshy RGBA32F: texel (i, j) = uv of vertices (i, j), (i, j+1)
+uniform vec2 cells;         // meshx, meshy
+uniform vec2 pixels;        // target width, height
 uniform float decay;
 out vec4 color;
 void main() {
@@ -71,12 +71,14 @@ void main() {
     vec2 c = clamp(floor(g), vec2(0.0), cells - 1.0);
     vec2 f = g - c;
     ivec2 ij = ivec2(c);
-    vec2 b = texelFetch(vertex_uv, ij + ivec2(1, 0), 0).xy;
-    vec2 d = texelFetch(vertex_uv, ij + ivec2(0, 1), 0).xy;
+    vec4 left = texelFetch(cell_uv, ij, 0);                 // (i, j), (i, j+1)
+    vec4 right = texelFetch(cell_uv, ij + ivec2(1, 0), 0);  // (i+1, j), (i+1, j+1)
+    vec2 b = right.xy;
+    vec2 d = left.zw;
     // a: the triangle's corner opposite the diagonal; selects, not branches (llvmpipe runs
     // both sides of a branch that splits a pixel block: 15% slower)
     bool lower = f.x + f.y <= 1.0;
-    vec2 a = texelFetch(vertex_uv, lower ? ij : ij + ivec2(1, 1), 0).xy;
+    vec2 a = lower ? left.xy : right.zw;
     vec2 w = lower ? f : 1.0 - f.yx;
     vec2 uv = a + w.x * (b - a) + w.y * (d - a);
     color = vec4(texture(prev_frame, uv).rgb * decay, 1.0);
@@ -206,8 +208,8 @@ class WarpMesh:
 
     Two ways to draw the same thing. ``size=None``: the mesh itself, 2 x meshx x meshy
     triangles sampling the previous frame (the reference). With the target ``size`` known: one
-    full-screen pass that looks up each pixel's mesh triangle in a (meshx+1) x (meshy+1) float
-    texture of the vertex uvs and interpolates it there (_CELL_FS). llvmpipe pays ~0.15 us a
+    full-screen pass that looks up each pixel's mesh triangle in a float texture of the vertex
+    uvs and interpolates it there (_CELL_FS). llvmpipe pays ~0.15 us a
     triangle however small (LIMITS.md), and 3,456 triangles of 5 pixels each cost more than
     the 16,384 pixels they cover: the one pass is ~3x cheaper at 128x128 (0.40 -> ~0.15 ms a
     frame). The uv it samples at differs from the rasteriser's only in float rounding, so a
@@ -231,15 +233,16 @@ class WarpMesh:
                                         index_buffer=self.index_buffer, index_element_size=4)
             self._objects = (self.vao, self.index_buffer, self.uv_buffer, self.pos_buffer, self.program)
         else:
-            self.vertex_tex = ctx.texture((self.grid.meshx + 1, self.grid.meshy + 1), 2, dtype="f4")
-            self.vertex_tex.filter = (ctx.NEAREST, ctx.NEAREST)
+            self.cell_tex = ctx.texture((self.grid.meshx + 1, self.grid.meshy), 4, dtype="f4")
+            self.cell_tex.filter = (ctx.NEAREST, ctx.NEAREST)
+            self._cell_uv = np.empty((self.grid.meshy, self.grid.meshx + 1, 4), dtype="f4")
             self.program = ctx.program(vertex_shader=_APPLY_VS, fragment_shader=_CELL_FS)
-            self.program["vertex_uv"].value = 1
+            self.program["cell_uv"].value = 1
             self.program["cells"].value = (float(self.grid.meshx), float(self.grid.meshy))
             self.program["pixels"].value = (float(size[0]), float(size[1]))
             self.quad = ctx.buffer(QUAD_VERTICES.tobytes())
             self.vao = ctx.vertex_array(self.program, [(self.quad, "2f", "in_pos")])
-            self._objects = (self.vao, self.quad, self.program, self.vertex_tex)
+            self._objects = (self.vao, self.quad, self.program, self.cell_tex)
         self.program["prev_frame"].value = 0
         self.uv_md: np.ndarray | None = None  # MilkDrop (u, v) of the last frame, for motion vectors
         self._last_key = None
@@ -268,7 +271,14 @@ class WarpMesh:
         gl = self._gl_uv
         gl[:, 0] = uv[:, 0]
         np.subtract(np.float32(1.0), uv[:, 1], out=gl[:, 1])
-        (self.uv_buffer if self.size is None else self.vertex_tex).write(gl)
+        if self.size is None:
+            self.uv_buffer.write(gl)
+        else:  # each texel holds a vertex and the one above it: two fetches give a cell's corners
+            rows = gl.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2)
+            cell = self._cell_uv
+            cell[:, :, :2] = rows[:-1]
+            cell[:, :, 2:] = rows[1:]
+            self.cell_tex.write(cell)
 
     def uv_grid(self) -> np.ndarray | None:
         """The last MilkDrop (u, v) per vertex as a (meshy+1, meshx+1, 2) grid, row j = clip
@@ -290,7 +300,7 @@ class WarpMesh:
         if self.size is None:
             self.vao.render(ctx.TRIANGLES)
         else:
-            self.vertex_tex.use(1)
+            self.cell_tex.use(1)
             self.vao.render(ctx.TRIANGLE_STRIP)
 
     def release(self) -> None:
