@@ -58,15 +58,11 @@ in vec2 in_pos;
 void main() { gl_Position = vec4(in_pos, 0.0, 1.0); }
 """
 
-_CELL_FS = """
-#version 330
-uniform sampler2D prev_frame;
-uniform sampler2D cell_uv;  // (meshx+1) x meshy RGBA32F: texel (i, j) = uv of vertices (i, j), (i, j+1)
-uniform vec2 cells;         // meshx, meshy
-uniform vec2 pixels;        // target width, height
-uniform float decay;
-out vec4 color;
-void main() {
+MESH_UV_GLSL = """
+// The uv the warp mesh interpolates at this pixel: _md_cell_uv is (meshx+1) x meshy RGBA32F,
+// texel (i, j) = the uv of vertices (i, j) and (i, j+1) (pack_cells), so two fetches give a
+// cell's four corners.
+vec2 _md_mesh_uv(sampler2D cell_uv, vec2 cells, vec2 pixels) {
     vec2 g = gl_FragCoord.xy / pixels * cells;
     vec2 c = clamp(floor(g), vec2(0.0), cells - 1.0);
     vec2 f = g - c;
@@ -80,10 +76,34 @@ void main() {
     bool lower = f.x + f.y <= 1.0;
     vec2 a = lower ? left.xy : right.zw;
     vec2 w = lower ? f : 1.0 - f.yx;
-    vec2 uv = a + w.x * (b - a) + w.y * (d - a);
-    color = vec4(texture(prev_frame, uv).rgb * decay, 1.0);
+    return a + w.x * (b - a) + w.y * (d - a);
 }
 """
+
+_CELL_FS = """
+#version 330
+uniform sampler2D prev_frame;
+uniform sampler2D cell_uv;
+uniform vec2 cells;         // meshx, meshy
+uniform vec2 pixels;        // target width, height
+uniform float decay;
+out vec4 color;
+""" + MESH_UV_GLSL + """
+void main() {
+    color = vec4(texture(prev_frame, _md_mesh_uv(cell_uv, cells, pixels)).rgb * decay, 1.0);
+}
+"""
+
+
+def pack_cells(uv: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Per-vertex uv (meshy+1, meshx+1, 2) -> the (meshy, meshx+1, 4) float32 texture data that
+    MESH_UV_GLSL reads: each texel holds a vertex and the one above it."""
+    rows = np.asarray(uv, dtype=np.float32)
+    if out is None:
+        out = np.empty((rows.shape[0] - 1, rows.shape[1], 4), dtype=np.float32)
+    out[:, :, :2] = rows[:-1]
+    out[:, :, 2:] = rows[1:]
+    return out
 
 
 def _finite(value, default: float) -> float:
@@ -273,12 +293,8 @@ class WarpMesh:
         np.subtract(np.float32(1.0), uv[:, 1], out=gl[:, 1])
         if self.size is None:
             self.uv_buffer.write(gl)
-        else:  # each texel holds a vertex and the one above it: two fetches give a cell's corners
-            rows = gl.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2)
-            cell = self._cell_uv
-            cell[:, :, :2] = rows[:-1]
-            cell[:, :, 2:] = rows[1:]
-            self.cell_tex.write(cell)
+        else:
+            self.cell_tex.write(pack_cells(gl.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2), self._cell_uv))
 
     def uv_grid(self) -> np.ndarray | None:
         """The last MilkDrop (u, v) per vertex as a (meshy+1, meshx+1, 2) grid, row j = clip

@@ -110,6 +110,21 @@ def test_identity_warp_shader_matches_the_fixed_warp(renderer):
     assert np.abs(with_shader[-1].astype(int) - test_pattern().astype(int)).mean() > 5   # it did move
 
 
+def test_warp_shader_uv_is_the_meshs_uv_at_every_pixel(renderer):
+    """One warp step of a noise picture under per-vertex motion: the shader's uv is the mesh's
+    uv interpolated over the same triangles as the MD1 warp (a pixel in the wrong cell or
+    triangle would sample an unrelated noise texel); only float rounding may differ."""
+    text = milk(warp_text=body("ret = tex2D(sampler_main, uv).xyz;"), zoom=1.03, rot=0.04) \
+        + "per_pixel_1=rot = rot + 0.3*x*y; dx = 0.02*sin(ang*3); zoom = zoom + 0.05*rad;\n"
+    noise = np.random.default_rng(7).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    rep, with_shader = render(renderer, text, n=1, seed_image=noise)
+    assert rep.stages["warp"] == "shader", rep
+    _, fixed = render(renderer, text.replace("PSVERSION_WARP=2", "PSVERSION_WARP=0"), n=1, seed_image=noise)
+    diff = np.abs(with_shader[0].astype(int) - fixed[0].astype(int))
+    assert np.abs(fixed[0].astype(int) - noise.astype(int)).mean() > 20  # the motion moved the noise
+    assert diff.max() <= 2 and (diff.max(axis=2) > 0).mean() < 0.01
+
+
 def test_identity_comp_shader_matches_the_fixed_composite(renderer):
     ident = body("ret = tex2D(sampler_main, uv).xyz;")
     _, with_shader = render(renderer, milk(comp_text=ident, zoom=1.02), n=3, seed_image=test_pattern())

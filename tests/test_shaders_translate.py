@@ -24,17 +24,24 @@ def ctx():
     c.release()
 
 
-def render(ctx, hlsl: str, main_color=(0.25, 0.5, 0.75, 1.0), uniforms=None, stage="comp"):
+def render(ctx, hlsl: str, main_color=(0.25, 0.5, 0.75, 1.0), uniforms=None, stage="comp", warp_uv=(0.5, 0.5)):
     """Translate, compile and draw a 1x1 pixel (uv = 0.5, 0.5); returns ret.xyz as floats."""
     sh = translate(hlsl, stage)
-    vs = COMP_VERTEX if stage == "comp" else COMP_VERTEX.replace(
-        "out vec2 v_uv;", "out vec2 v_uv; out vec2 v_uv_orig;").replace("v_uv = in_pos", "v_uv_orig = v_uv = in_pos")
-    prog = ctx.program(vertex_shader=vs, fragment_shader=sh.glsl)
+    prog = ctx.program(vertex_shader=COMP_VERTEX, fragment_shader=sh.glsl)
     tex = ctx.texture((2, 2), 4, np.array([main_color] * 4, dtype="f4").tobytes(), dtype="f4")
     for unit, ref in enumerate(sh.samplers):
         tex.use(unit)
         if ref.uniform in prog:
             prog[ref.uniform].value = unit
+    cells = None
+    if stage == "warp":  # a 1x1-cell warp mesh whose four vertices all carry uv = warp_uv
+        from renderer.warp_mesh import pack_cells
+
+        cells = ctx.texture((2, 1), 4, pack_cells(np.full((2, 2, 2), warp_uv, "f4")).tobytes(), dtype="f4")
+        cells.use(len(sh.samplers))
+        prog["_md_cell_uv"].value = len(sh.samplers)
+        prog["_md_cells"].value = (1.0, 1.0)
+        prog["_md_pixels"].value = (1.0, 1.0)
     if "aspect" in prog:
         prog["aspect"].value = (1.0, 1.0, 1.0, 1.0)
     for k, v in (uniforms or {}).items():
@@ -47,7 +54,7 @@ def render(ctx, hlsl: str, main_color=(0.25, 0.5, 0.75, 1.0), uniforms=None, sta
     fbo.use()
     vao.render(moderngl.TRIANGLE_STRIP)
     px = np.frombuffer(fbo.read(components=4, dtype="f4"), dtype="f4")[:3].copy()
-    for o in (vao, vbo, fbo, out, tex, prog):
+    for o in (vao, vbo, fbo, out, tex, prog) + ((cells,) if cells is not None else ()):
         o.release()
     return px
 
@@ -150,8 +157,8 @@ def test_prelude_uniform_names(ctx):
 
 
 def test_warp_uv_and_ret_starts_at_zero(ctx):
-    px = render(ctx, body("ret += float3(uv, uv_orig.x);"), stage="warp")
-    assert close(px, (0.5, 0.5, 0.5))[0], px
+    px = render(ctx, body("ret += float3(uv, uv_orig.x);"), stage="warp", warp_uv=(0.2, 0.7))
+    assert close(px, (0.2, 0.7, 0.5))[0], px
 
 
 def test_sampler_refs_from_names():

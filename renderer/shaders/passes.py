@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from renderer.warp_mesh import pack_cells
+
 from .blur import BlurPyramid, BlurRange, blur_range
 from .cache import GLSLCompileError, program_cache, translate_cached
 from .frame_values import FrameValues
@@ -41,11 +43,11 @@ from .noise import NOISE_SPECS, create_noise_textures
 from .textures import DEFAULT_TEXTURE_DIRS, TextureWarning, image_pool, load_texture
 from .translate import ShaderError, TranslatedShader
 
-# uv and uv_orig in MilkDrop's orientation: clip y = +1 (the picture's top) is uv.y = 0
+# uv and uv_orig in MilkDrop's orientation: clip y = +1 (the picture's top) is uv.y = 0. The warp
+# pass is a full-screen quad: its fragment shader interpolates the mesh's uv itself (translate.py).
 WARP_VERTEX = """#version 330 core
-in vec2 in_pos; in vec2 in_uv;
-out vec2 v_uv; out vec2 v_uv_orig;
-void main() { v_uv_orig = vec2(0.5, -0.5) * in_pos + 0.5; v_uv = in_uv; gl_Position = vec4(in_pos, 0.0, 1.0); }
+in vec2 in_pos;
+void main() { gl_Position = vec4(in_pos, 0.0, 1.0); }
 """
 COMP_VERTEX = """#version 330 core
 in vec2 in_pos; out vec2 v_uv;
@@ -151,42 +153,48 @@ class _ShaderPass:
 
 
 class WarpShaderPass(_ShaderPass):
-    """Draws the warp mesh; each vertex carries MilkDrop's warped uv, the shader samples the previous frame."""
+    """The warp shader over the whole picture; uv at each pixel is MilkDrop's warped uv as the
+    warp mesh interpolates it (the same triangles as renderer.warp_mesh's cell pass)."""
 
     def __init__(self, ctx, shader, program, res, values, wrap, mesh=(48, 36)):
+        import moderngl
         super().__init__(ctx, shader, program, res, values, wrap)
         gw, gh = mesh
         self.mesh = mesh
         xs, ys = np.meshgrid(np.linspace(-1, 1, gw + 1), np.linspace(-1, 1, gh + 1))
         pos = np.stack([xs, ys], -1).astype("f4")
         self.identity_uv = (pos * np.array([0.5, -0.5], "f4") + 0.5).astype("f4")   # MilkDrop uv
-        idx = []
-        for j in range(gh):
-            for i in range(gw):
-                a = j * (gw + 1) + i
-                idx += [a, a + 1, a + gw + 1, a + 1, a + gw + 2, a + gw + 1]
-        self.pos_vbo = ctx.buffer(pos.tobytes())
-        self.uv_vbo = ctx.buffer(self.identity_uv.tobytes(), dynamic=True)
-        self.ibo = ctx.buffer(np.asarray(idx, dtype="i4").tobytes())
-        content = [(self.pos_vbo, "2f", "in_pos")]
-        if "in_uv" in program:
-            content.append((self.uv_vbo, "2f", "in_uv"))
-        self.vao = ctx.vertex_array(program, content, self.ibo)
+        self.cell_unit = len(self.samplers)   # the unit after the preset's own samplers
+        self.cell_tex = ctx.texture((gw + 1, gh), 4, dtype="f4")
+        self.cell_tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self._cells = np.empty((gh, gw + 1, 4), dtype="f4")
+        # a shader that never reads uv has these optimised away
+        self.uses_uv = "_md_cell_uv" in program
+        if self.uses_uv:
+            program["_md_cell_uv"].value = self.cell_unit
+            program["_md_cells"].value = (float(gw), float(gh))
+        self.vbo = ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
+        self.vao = ctx.vertex_array(program, [(self.vbo, "2f", "in_pos")])
 
     def draw(self, state: dict, src_texture, dst_fbo, warp_uv: np.ndarray | None = None):
+        import moderngl
         uv = self.identity_uv if warp_uv is None else np.asarray(warp_uv, dtype="f4")
         if uv.shape != self.identity_uv.shape:
             raise ValueError(f"warp_uv must have shape {self.identity_uv.shape}, got {uv.shape}")
-        self.uv_vbo.write(uv.tobytes())
+        if self.uses_uv:
+            self.cell_tex.write(pack_cells(uv, self._cells))
         dst_fbo.use()
         self.ctx.disable(self.ctx.BLEND)   # the previous frame's last stage may have left it on
         self._bind(state, src_texture, src_texture.size)
-        self.vao.render()
-        self.ctx.clear_samplers(0, len(self.samplers))   # leave units as the other stages expect
+        if "_md_pixels" in self.program:
+            self.program["_md_pixels"].value = tuple(float(v) for v in dst_fbo.size)
+        self.cell_tex.use(self.cell_unit)
+        self.vao.render(moderngl.TRIANGLE_STRIP)
+        self.ctx.clear_samplers(0, len(self.samplers) + 1)   # leave units as the other stages expect
 
     def release(self):
         super().release()
-        for o in (self.vao, self.pos_vbo, self.uv_vbo, self.ibo):
+        for o in (self.vao, self.vbo, self.cell_tex):
             o.release()
 
 
@@ -260,8 +268,9 @@ class ShaderStages:
                 shader = translate_cached(text, stage)
                 vs = WARP_VERTEX if stage == "warp" else COMP_VERTEX
                 limit = ctx.info.get("GL_MAX_TEXTURE_IMAGE_UNITS", 16)
-                if len(shader.samplers) > limit:
-                    raise ShaderError(stage, None, f"uses {len(shader.samplers)} samplers, GL allows {limit}")
+                needed = len(shader.samplers) + (stage == "warp")  # + the warp mesh's uv texture
+                if needed > limit:
+                    raise ShaderError(stage, None, f"uses {needed} samplers, GL allows {limit}")
                 program = cache.acquire(vs, shader.glsl)
                 cls = WarpShaderPass if stage == "warp" else CompShaderPass
                 args = (ctx, shader, program, self.res, self.values, wrap) + ((mesh,) if stage == "warp" else ())

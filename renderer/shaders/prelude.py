@@ -93,7 +93,9 @@ def main_prologue(stage: str) -> str:
     if stage == "warp":
         # warp mesh: rad = |(X*aspectx, Y*aspecty)| and ang = atan2 of the same, with (X, Y) the
         # vertex's clip position (Y up), as the per-pixel equations see them; uv_orig is y-down
-        return ("    uv = v_uv; uv_orig = v_uv_orig;\n"
+        return ("    v_uv = _md_mesh_uv(_md_cell_uv, _md_cells, _md_pixels);\n"
+                "    v_uv_orig = vec2(gl_FragCoord.x / _md_pixels.x, 1.0 - gl_FragCoord.y / _md_pixels.y);\n"
+                "    uv = v_uv; uv_orig = v_uv_orig;\n"
                 "    vec2 _p = vec2(uv_orig.x * 2.0 - 1.0, 1.0 - uv_orig.y * 2.0) * aspect.xy;\n"
                 "    rad = length(_p); ang = atan(_p.y, _p.x);\n"
                 "    hue_shader = vec3(1.0);\n")

@@ -1,7 +1,11 @@
 """HLSL preset shader text -> complete GLSL 330 fragment shader for the warp or composite pass.
 
 The generated program's interface (what passes.py binds):
-  in vec2 v_uv, v_uv_orig (warp) / v_uv (comp); out vec4 fragColor
+  warp: uniforms _md_cell_uv (the warp mesh's uv, warp_mesh.pack_cells), _md_cells (meshx,
+  meshy), _md_pixels (target size), drawn as one full-screen quad: uv is the mesh's uv
+  interpolated at each pixel as rasterising the mesh would, without llvmpipe shading the
+  preset's code for every 4x4 block each tiny mesh triangle touches;
+  comp: in vec2 v_uv; both: out vec4 fragColor
   uniforms named as in MilkDrop (time, bass, aspect, texsize, _qa.._qh, blur1_min...), only those
   used; `_hue_corner[4]` (comp); one `sampler_*` uniform per distinct sampler name used.
 """
@@ -12,6 +16,8 @@ from dataclasses import dataclass, field
 from .glsl_emit import emit
 from .hlsl_lexer import ShaderError, preprocess
 from .hlsl_parser import parse
+from renderer.warp_mesh import MESH_UV_GLSL
+
 from .prelude import PIXEL_VARS, UNIFORMS, SamplerRef, main_prologue
 
 STAGES = ("warp", "comp")
@@ -49,9 +55,11 @@ def translate(hlsl: str, stage: str) -> TranslatedShader:
     except RecursionError:
         raise ShaderError(stage, None, "expression nested too deeply") from None
     uniforms = set(res.uniforms) | {"aspect"}
-    lines = ["#version 330 core", "in vec2 v_uv;"]
-    if stage == "warp":
-        lines.append("in vec2 v_uv_orig;")
+    if stage == "warp":  # uv comes from the warp mesh, interpolated per pixel (warp_mesh.py)
+        lines = ["#version 330 core", "uniform sampler2D _md_cell_uv;", "uniform vec2 _md_cells;",
+                 "uniform vec2 _md_pixels;", "vec2 v_uv;", "vec2 v_uv_orig;", MESH_UV_GLSL]
+    else:
+        lines = ["#version 330 core", "in vec2 v_uv;"]
     lines.append("out vec4 fragColor;")
     for name in sorted(uniforms):
         lines.append(_uniform_decl(name))
