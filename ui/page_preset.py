@@ -11,26 +11,9 @@ import json
 
 import streamlit as st
 
+from evo.preset_view import view_milk
 from evo.store import StoreError
-from renderer.preset import Preset, PresetError, code_text, format_number, parse_milk
 from ui.common import pick_run, render_preview, runs_dir, show_preview, vote_rule
-
-
-def parameter_rows(preset: Preset) -> list[dict]:
-    """Base parameters that differ from MilkDrop's defaults: what the author actually chose."""
-    from renderer.cli_preset import changed_params
-
-    return [{"parameter": k, "value": format_number(v), "default": format_number(d), "note": note}
-            for k, v, d, note in changed_params(preset)]
-
-
-def code_rows(preset: Preset) -> list[tuple[str, str]]:
-    out = []
-    for name, lines in preset.code_sections().items():
-        text = code_text(lines)[0] if lines else ""
-        if text.strip():
-            out.append((name, text))
-    return out
 
 
 def page() -> None:
@@ -99,11 +82,10 @@ def _uploaded() -> None:
 
 
 def _show(name: str, text: str, preview, score, error, stats: dict) -> None:
-    try:
-        preset = parse_milk(text, source=name) if text else None
-    except PresetError as exc:
-        st.error(str(exc))
-        preset = None
+    view = view_milk(text, name) if text else None
+    if view is not None and view.error:
+        st.error(view.error)
+        view = None
     left, right = st.columns([1, 2])
     with left:
         show_preview(preview, caption=name, width=256)
@@ -115,15 +97,13 @@ def _show(name: str, text: str, preview, score, error, stats: dict) -> None:
         if error:
             st.error(error)
         st.subheader("Parameters")
-        if preset is not None:
-            rows = parameter_rows(preset)
-            if rows:
-                st.dataframe(rows, hide_index=True, key="preset_params")
+        if view is not None:
+            if view.parameters:
+                st.dataframe(view.parameters, hide_index=True, key="preset_params")
             else:
                 st.caption("all parameters at MilkDrop's defaults")
-            st.caption(f"{sum(w.enabled for w in preset.waves)} custom waves · "
-                       f"{sum(s.enabled for s in preset.shapes)} custom shapes · "
-                       f"shaders: {'yes' if preset.has_shaders else 'no'}")
+            st.caption(f"{view.waves} custom waves · {view.shapes} custom shapes · "
+                       f"shaders: {'yes' if view.has_shaders else 'no'}")
         st.subheader("Statistics")
         if stats:
             st.dataframe({"statistic": list(stats),
@@ -131,18 +111,17 @@ def _show(name: str, text: str, preview, score, error, stats: dict) -> None:
                          hide_index=True)
         else:
             st.caption("no statistics")
-    if preset is not None:
+    if view is not None:
         st.subheader("Code")
-        rows = code_rows(preset)
-        if not rows:
+        if not view.code:
             st.caption("no equations")
-        for section, code in rows:
+        for section, code in view.code:
             with st.expander(section):
                 st.code(code, language="c")
-        for label, shader in (("warp shader", preset.warp_shader), ("composite shader", preset.comp_shader)):
-            if shader.strip():
+        for stage, label in (("warp", "warp shader"), ("comp", "composite shader")):
+            if stage in view.shaders:
                 with st.expander(label):
-                    st.code(shader, language="hlsl")
+                    st.code(view.shaders[stage], language="hlsl")
     if text:
         with st.expander("Preset text"):
             st.code(text, language="ini")
