@@ -95,3 +95,19 @@ def test_generated_source_refuses_names_the_lexer_never_makes(name):
     with pytest.raises(ValueError):
         var_name(name)
     assert var_name("__import__") == "v___import__"  # a plain local, not the builtin
+
+
+@pytest.mark.parametrize("name", ["__import__('os').system", "sin(0));import os;(", "eval", "Sin"])
+def test_generated_source_refuses_functions_outside_the_whitelist(name):
+    # the parser never makes such a Call; a tree built any other way still cannot reach exec()
+    from renderer.eel import ast as A
+    from renderer.eel.scalar_backend import build_scalar, call_name
+    from renderer.eel.vector_backend import build_vector
+
+    with pytest.raises(ValueError):
+        call_name("_f_", name)
+    program = A.Program([A.Assign("=", A.Var("x"), A.Call(name, (A.Num(1.0),)))])
+    for build in (build_scalar, build_vector):
+        with pytest.raises(ValueError, match="refusing to emit EEL function"):
+            build(program, {"x"}, "per_frame")
+    assert call_name("_f_", "sin") == "_f_sin"

@@ -74,6 +74,15 @@ def var_name(name: str) -> str:
     return "v_" + name
 
 
+def call_name(prefix: str, name: str) -> str:
+    """The generated name of built-in ``name`` (``_f_sin``, ``_vf_sin``). Like var_name, the
+    parser's whitelist already guarantees it; this refuses anything else at the point where
+    the name enters the source that exec() compiles."""
+    if name not in F.CALLS:
+        raise ValueError(f"refusing to emit EEL function {name!r}")
+    return prefix + name
+
+
 def pow_scalar(left: str, right: str, temps=None, right_node=None) -> str:
     if temps is None:
         return f"_pow({left}, {right})"
@@ -228,7 +237,7 @@ class ScalarGen:
         if name == "rand":
             return f"_rand({args[0]})"
         inline = self._inline_call(n, args) if self.inline else None
-        return inline or f"_f_{name}({', '.join(args)})"
+        return inline or f"{call_name('_f_', name)}({', '.join(args)})"
 
     def _inline_call(self, n: A.Call, args: list[str]) -> str | None:
         name = n.name

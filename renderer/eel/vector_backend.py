@@ -15,7 +15,7 @@ import numpy as np
 from . import ast as A
 from . import functions as F
 from .runtime import REG_NAME, v_rand_scale
-from .scalar_backend import EPS, num, var_name
+from .scalar_backend import EPS, call_name, num, var_name
 
 VECTOR_GLOBALS = {
     "__builtins__": {},
@@ -125,7 +125,7 @@ class VectorGen:
             j = self.rand_sites
             self.rand_sites += 1
             return f"_vrscale(U[:, {j}], {args[0]})"
-        return f"_vf_{name}({', '.join(args)})"
+        return f"{call_name('_vf_', name)}({', '.join(args)})"
 
     def _assign(self, n: A.Assign, mask, statement: bool) -> str:
         if not isinstance(n.target, A.Var):
