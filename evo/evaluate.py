@@ -231,11 +231,9 @@ class DaskEvaluator:
             batch = [queue.popleft() for _ in range(min(len(queue), threads - len(inflight)))]
         if not batch:
             return
-        keys = []
-        for _ in batch:
-            self._serial += 1
-            keys.append(f"evaluate-{self._serial}")
         n = len(batch)
+        keys = [f"evaluate-{self._serial + i}" for i in range(1, n + 1)]
+        self._serial += n
         futures = self.client.map(self.task, [t.genome for t in batch], [self.settings] * n, [t.out_dir for t in batch],
                                   key=keys, pure=False)
         inflight.update(zip(futures, batch))

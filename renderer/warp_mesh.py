@@ -106,6 +106,26 @@ def pack_cells(uv: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+class CellUV:
+    """The texture MESH_UV_GLSL reads, for the MilkDrop 1 warp here and the MilkDrop 2 warp
+    shader pass (renderer.shaders.passes) alike."""
+
+    def __init__(self, ctx, meshx: int, meshy: int):
+        self.texture = ctx.texture((meshx + 1, meshy), 4, dtype="f4")
+        self.texture.filter = (ctx.NEAREST, ctx.NEAREST)
+        self._data = np.empty((meshy, meshx + 1, 4), dtype=np.float32)
+
+    def write(self, uv: np.ndarray) -> None:
+        """Upload per-vertex uv, (meshy+1, meshx+1, 2)."""
+        self.texture.write(pack_cells(uv, self._data))
+
+    def use(self, unit: int) -> None:
+        self.texture.use(unit)
+
+    def release(self) -> None:
+        self.texture.release()
+
+
 def _finite(value, default: float) -> float:
     try:
         f = float(value)
@@ -229,11 +249,11 @@ class WarpMesh:
     Two ways to draw the same thing. ``size=None``: the mesh itself, 2 x meshx x meshy
     triangles sampling the previous frame (the reference). With the target ``size`` known: one
     full-screen pass that looks up each pixel's mesh triangle in a float texture of the vertex
-    uvs and interpolates it there (_CELL_FS). llvmpipe pays ~0.15 us a
-    triangle however small (LIMITS.md), and 3,456 triangles of 5 pixels each cost more than
-    the 16,384 pixels they cover: the one pass is ~3x cheaper at 128x128 (0.40 -> ~0.15 ms a
-    frame). The uv it samples at differs from the rasteriser's only in float rounding, so a
-    frame differs from the mesh's by 1-2 levels in well under 1% of pixels.
+    uvs and interpolates it there (_CELL_FS). llvmpipe shades every 4x4 block a triangle
+    touches, and 3,456 triangles of ~5 pixels each cost more than the 16,384 pixels they cover:
+    at 128x128 the mesh pass plus a full-screen apply took ~0.55 ms a frame, the one pass takes
+    0.19 ms. The uv it samples at differs from the rasteriser's only in float rounding: one warp
+    step differs from the mesh's by at most 2 levels in under 1% of pixels.
     """
 
     def __init__(self, ctx, mesh: tuple[int, int], aspect_x: float, aspect_y: float,
@@ -253,23 +273,25 @@ class WarpMesh:
                                         index_buffer=self.index_buffer, index_element_size=4)
             self._objects = (self.vao, self.index_buffer, self.uv_buffer, self.pos_buffer, self.program)
         else:
-            self.cell_tex = ctx.texture((self.grid.meshx + 1, self.grid.meshy), 4, dtype="f4")
-            self.cell_tex.filter = (ctx.NEAREST, ctx.NEAREST)
-            self._cell_uv = np.empty((self.grid.meshy, self.grid.meshx + 1, 4), dtype="f4")
+            self.cells = CellUV(ctx, self.grid.meshx, self.grid.meshy)
             self.program = ctx.program(vertex_shader=_APPLY_VS, fragment_shader=_CELL_FS)
             self.program["cell_uv"].value = 1
             self.program["cells"].value = (float(self.grid.meshx), float(self.grid.meshy))
             self.program["pixels"].value = (float(size[0]), float(size[1]))
             self.quad = ctx.buffer(QUAD_VERTICES.tobytes())
             self.vao = ctx.vertex_array(self.program, [(self.quad, "2f", "in_pos")])
-            self._objects = (self.vao, self.quad, self.program, self.cell_tex)
+            self._objects = (self.vao, self.quad, self.program, self.cells)
         self.program["prev_frame"].value = 0
         self.uv_md: np.ndarray | None = None  # MilkDrop (u, v) of the last frame, for motion vectors
         self._last_key = None
+        # _gl_uv not uploaded yet; draw() uploads, so a frame that a warp shader draws instead
+        # (from uv_grid()) uploads nothing here
+        self._stale = False
 
     def reset(self) -> None:
         self.uv_md = None
         self._last_key = None
+        self._stale = False
 
     def update(self, frame_vars: dict, time: float, per_pixel: dict | None) -> None:
         """Recompute the texture coordinates (skipped when nothing that moves them changed)."""
@@ -291,10 +313,7 @@ class WarpMesh:
         gl = self._gl_uv
         gl[:, 0] = uv[:, 0]
         np.subtract(np.float32(1.0), uv[:, 1], out=gl[:, 1])
-        if self.size is None:
-            self.uv_buffer.write(gl)
-        else:
-            self.cell_tex.write(pack_cells(gl.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2), self._cell_uv))
+        self._stale = True
 
     def uv_grid(self) -> np.ndarray | None:
         """The last MilkDrop (u, v) per vertex as a (meshy+1, meshx+1, 2) grid, row j = clip
@@ -314,10 +333,15 @@ class WarpMesh:
         self.program["decay"].value = decay
         prev_texture.use(0)
         if self.size is None:
+            if self._stale:
+                self.uv_buffer.write(self._gl_uv)
             self.vao.render(ctx.TRIANGLES)
         else:
-            self.cell_tex.use(1)
+            if self._stale:
+                self.cells.write(self._gl_uv.reshape(self.grid.meshy + 1, self.grid.meshx + 1, 2))
+            self.cells.use(1)
             self.vao.render(ctx.TRIANGLE_STRIP)
+        self._stale = False
 
     def release(self) -> None:
         for obj in self._objects:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.warp_mesh import pack_cells
+from renderer.warp_mesh import CellUV
 
 from .blur import BlurPyramid, BlurRange, blur_range
 from .cache import GLSLCompileError, program_cache, translate_cached
@@ -157,7 +157,6 @@ class WarpShaderPass(_ShaderPass):
     warp mesh interpolates it (the same triangles as renderer.warp_mesh's cell pass)."""
 
     def __init__(self, ctx, shader, program, res, values, wrap, mesh=(48, 36)):
-        import moderngl
         super().__init__(ctx, shader, program, res, values, wrap)
         gw, gh = mesh
         self.mesh = mesh
@@ -165,9 +164,7 @@ class WarpShaderPass(_ShaderPass):
         pos = np.stack([xs, ys], -1).astype("f4")
         self.identity_uv = (pos * np.array([0.5, -0.5], "f4") + 0.5).astype("f4")   # MilkDrop uv
         self.cell_unit = len(self.samplers)   # the unit after the preset's own samplers
-        self.cell_tex = ctx.texture((gw + 1, gh), 4, dtype="f4")
-        self.cell_tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        self._cells = np.empty((gh, gw + 1, 4), dtype="f4")
+        self.cells = CellUV(ctx, gw, gh)
         # a shader that never reads uv has these optimised away
         self.uses_uv = "_md_cell_uv" in program
         if self.uses_uv:
@@ -177,24 +174,23 @@ class WarpShaderPass(_ShaderPass):
         self.vao = ctx.vertex_array(program, [(self.vbo, "2f", "in_pos")])
 
     def draw(self, state: dict, src_texture, dst_fbo, warp_uv: np.ndarray | None = None):
-        import moderngl
         uv = self.identity_uv if warp_uv is None else np.asarray(warp_uv, dtype="f4")
         if uv.shape != self.identity_uv.shape:
             raise ValueError(f"warp_uv must have shape {self.identity_uv.shape}, got {uv.shape}")
         if self.uses_uv:
-            self.cell_tex.write(pack_cells(uv, self._cells))
+            self.cells.write(uv)
         dst_fbo.use()
         self.ctx.disable(self.ctx.BLEND)   # the previous frame's last stage may have left it on
         self._bind(state, src_texture, src_texture.size)
         if "_md_pixels" in self.program:
             self.program["_md_pixels"].value = tuple(float(v) for v in dst_fbo.size)
-        self.cell_tex.use(self.cell_unit)
-        self.vao.render(moderngl.TRIANGLE_STRIP)
+        self.cells.use(self.cell_unit)
+        self.vao.render(self.ctx.TRIANGLE_STRIP)
         self.ctx.clear_samplers(0, len(self.samplers) + 1)   # leave units as the other stages expect
 
     def release(self):
         super().release()
-        for o in (self.vao, self.vbo, self.cell_tex):
+        for o in (self.vao, self.vbo, self.cells):
             o.release()
 
 

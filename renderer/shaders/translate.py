@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from renderer.warp_mesh import MESH_UV_GLSL
+
 from .glsl_emit import emit
 from .hlsl_lexer import ShaderError, preprocess
 from .hlsl_parser import parse
-from renderer.warp_mesh import MESH_UV_GLSL
-
 from .prelude import PIXEL_VARS, UNIFORMS, SamplerRef, main_prologue
 
 STAGES = ("warp", "comp")
