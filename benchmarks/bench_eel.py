@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from renderer.eel import VM, EELError, Runtime, compile_block  # noqa: E402
 from renderer.equations import MOTION, PresetEquations  # noqa: E402
-from renderer.preset import load_milk  # noqa: E402
+from renderer.milk.preset import load_milk  # noqa: E402
 
 ROOT = Path("/usr/share/projectM/presets")
 FRAMES = 5

@@ -34,7 +34,7 @@ CORPUS = Path("/usr/share/projectM/presets")
 def sample_genomes(n: int) -> list[dict]:
     from evo.genome import genome_from_preset
     from evo.seeds import seed_paths
-    from renderer.preset import PresetError, load_milk
+    from renderer.milk.preset import PresetError, load_milk
 
     files = sorted(CORPUS.rglob("*.milk")) if CORPUS.is_dir() else seed_paths()
     rng = random.Random(0)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from renderer.preset import dump_milk, parse_milk  # noqa: E402
+from renderer.milk.preset import dump_milk, parse_milk  # noqa: E402
 
 CORPUS = Path("/usr/share/projectM/presets")
 

@@ -27,7 +27,7 @@ os.environ.setdefault("LP_NUM_THREADS", "0")
 
 from renderer.gl_context import get_context, gl_name_probe  # noqa: E402
 from renderer.pipeline import Renderer  # noqa: E402
-from renderer.preset import load_milk  # noqa: E402
+from renderer.milk.preset import load_milk  # noqa: E402
 
 CORPUS = Path("/usr/share/projectM/presets")
 

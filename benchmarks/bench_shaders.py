@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from renderer.gl_context import get_context  # noqa: E402
 from renderer.pipeline import Renderer  # noqa: E402
-from renderer.preset import load_milk  # noqa: E402
+from renderer.milk.preset import load_milk  # noqa: E402
 from renderer.shaders import cache as shader_cache  # noqa: E402
 from renderer.shaders.passes import ShaderStages  # noqa: E402
 from renderer.shaders.translate import translate  # noqa: E402

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from renderer.preset import Preset, PresetError, load_milk, parse_milk, save_milk
+from renderer.milk.preset import Preset, PresetError, load_milk, parse_milk, save_milk
 
 from evo.genome import genome_from_preset, genome_text, preset_from_genome
 from evo.operators import crossbreed, repair

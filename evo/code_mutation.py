@@ -18,8 +18,9 @@ import random
 import re
 from dataclasses import dataclass
 
-from renderer.params import SCHEMA
-from renderer.preset import code_text
+from renderer.eel import compile_block
+from renderer.milk.params import SCHEMA
+from renderer.milk.preset import code_text
 
 _INT_LITERAL = re.compile(r"^[0-9]+$")
 _DEC_LITERAL = re.compile(r"^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$")
@@ -122,31 +123,11 @@ def block_compiles(lines: list[str], section: str = "code") -> bool:
     """True when the EEL compiler accepts the block (an empty block always compiles)."""
     if not any(line.strip() for line in lines):
         return True
-    compile_block = _compiler()
     try:
-        if compile_block is not None:
-            compile_block(lines, section)
-        else:  # the compiler front end alone, while the full compiler is not there
-            from renderer.eel.parser import parse
-
-            parse(code_text(lines)[0])
+        compile_block(lines, section)
     except Exception:  # noqa: BLE001 - EELError or any refusal means "does not compile"
         return False
     return True
-
-
-def _compiler():
-    """``renderer.eel.compile_block`` (exported by the package, or from its module), else None."""
-    try:
-        from renderer.eel import compile_block  # type: ignore[attr-defined]
-        return compile_block
-    except ImportError:
-        pass
-    try:
-        from renderer.eel.block import compile_block  # type: ignore[no-redef]
-        return compile_block
-    except ImportError:
-        return None
 
 
 # ---------------------------------------------------------------- grammar for new equations

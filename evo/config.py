@@ -1,21 +1,25 @@
 """Run configuration: the defaults TOML, a user's TOML on top, CLI flags on top of that.
 
-A run's config is saved in ``runs/<id>/config.json`` and is the only input (besides the seed
-presets and the audio) that determines the run, so resume and branch read it back from there.
+This is the one place each setting is declared. Every section is a frozen dataclass, so a part
+of the program gets a read-only view of just what it needs (the evaluation its
+:class:`EvalSettings`, selection the ``[votes]`` section) and nothing downstream can change a
+setting behind the run's back. A run's config is saved in ``runs/<id>/config.json`` and is the
+only input (besides the seed presets and the audio) that determines the run, so resume and
+branch read it back from there.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evo.seeds import SEEDS_DIR
+
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 CORPUS_DIR = Path("/usr/share/projectM/presets")
-SHIPPED_SEEDS_DIR = Path(__file__).with_name("seeds")
 MODES = ("autonomous", "interactive")
 
 
@@ -23,7 +27,7 @@ class ConfigError(ValueError):
     """A config file or override that cannot be used; names the file and key."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunSection:
     seed: int = 0
     population: int = 24
@@ -33,26 +37,26 @@ class RunSection:
     vote_timeout_s: float = 300.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class SeedsSection:
     dir: str = ""
     random_fraction: float = 0.0
     md1_only: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class GASection:
     tournament_size: int = 3
     elite: int = 2
     crossover_prob: float = 0.6
     mutation_prob: float = 0.9
     hall_of_fame: int = 12
-    mutation_rates: dict[str, float] = field(default_factory=dict)
+    mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class VotesSection:
-    """Parameters of evo.votes' formula (combined = machine + weight * Bayesian vote value)."""
+    """Parameters of the vote rule (evo.selection: combined = machine + weight * Bayesian vote value)."""
 
     weight: float = 1.0
     best_bonus: float = 2.0
@@ -61,13 +65,13 @@ class VotesSection:
     reentry: int = 3
 
 
-@dataclass
+@dataclass(frozen=True)
 class FitnessSection:
     width: int = 128
     height: int = 128
     frames: int = 90
     fps: float = 60.0
-    mesh: list[int] = field(default_factory=lambda: [48, 36])
+    mesh: tuple[int, int] = (48, 36)
     sample_every: int = 4
     static_every: int = 3
     skip: int = 8
@@ -75,10 +79,10 @@ class FitnessSection:
     audio_seed: int = 0
     render_seed: int = 0
     timeout_s: float = 20.0
-    weights: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict, hash=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreviewSection:
     enabled: bool = True
     size: int = 96
@@ -86,12 +90,43 @@ class PreviewSection:
     still: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvaluationSection:
     workers: int = 2
 
 
-@dataclass
+@dataclass(frozen=True)
+class EvalSettings:
+    """What one evaluation depends on besides the genome: the ``[fitness]`` and ``[preview]``
+    sections, as sent to every worker."""
+
+    fitness: FitnessSection = field(default_factory=FitnessSection)
+    preview: PreviewSection = field(default_factory=PreviewSection)
+
+    def sample_indices(self) -> list[int]:
+        """0-based indices of the frames statistics look at (the first ``skip`` are warm-up)."""
+        f = self.fitness
+        return list(range(f.skip, f.frames, f.sample_every))
+
+    def render_key(self) -> tuple:
+        f = self.fitness
+        return (f.width, f.height, tuple(f.mesh), f.fps, f.render_seed)
+
+    def audio_key(self) -> tuple:
+        f = self.fitness
+        return (f.audio, f.audio_seed, f.fps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat form every checkpoint records (format 1)."""
+        f, p = self.fitness, self.preview
+        return {"width": f.width, "height": f.height, "frames": f.frames, "fps": f.fps, "mesh": list(f.mesh),
+                "sample_every": f.sample_every, "static_every": f.static_every, "skip": f.skip, "audio": f.audio,
+                "audio_seed": f.audio_seed, "render_seed": f.render_seed, "timeout_s": f.timeout_s,
+                "weights": [[k, v] for k, v in sorted(f.weights.items())], "preview": p.enabled,
+                "preview_size": p.size, "preview_frames": p.frames, "still": p.still}
+
+
+@dataclass(frozen=True)
 class RunConfig:
     run: RunSection = field(default_factory=RunSection)
     seeds: SeedsSection = field(default_factory=SeedsSection)
@@ -101,13 +136,16 @@ class RunConfig:
     preview: PreviewSection = field(default_factory=PreviewSection)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
 
+    @property
+    def eval_settings(self) -> EvalSettings:
+        return EvalSettings(self.fitness, self.preview)
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "<config>") -> "RunConfig":
-        cfg = cls()
-        _merge_into(cfg, data, source)
+        cfg = _merged(cls(), data, source)
         cfg.validate(source)
         return cfg
 
@@ -122,8 +160,7 @@ class RunConfig:
             for p in parts[:-1]:
                 node = node.setdefault(p, {})
             node[parts[-1]] = value
-        out = copy.deepcopy(self)
-        _merge_into(out, nested, source)
+        out = _merged(self, nested, source)
         out.validate(source)
         return out
 
@@ -160,29 +197,48 @@ class RunConfig:
         need(v.reentry >= 0, "votes.reentry", f"must be >= 0, got {v.reentry}")
         need(self.preview.size >= 8, "preview.size", "must be >= 8")
         need(self.preview.frames >= 1, "preview.frames", "must be >= 1")
-        from evo.fitness import FEATURES
+        from evo.fitness.score import FEATURES
 
         unknown = sorted(set(f.weights) - set(FEATURES))
         need(not unknown, "fitness.weights", f"has unknown features {unknown} (known: {', '.join(FEATURES)})")
         need(self.evaluation.workers >= 0, "evaluation.workers", "must be >= 0")
 
 
-def _merge_into(obj: Any, data: dict[str, Any], source: str, prefix: str = "") -> None:
-    """Set dataclass fields from a nested dict, checking names and types as we go."""
+def section_from(cls: type, data: Any, source: str = "<config>"):
+    """One section from its dict form (a run's config.json) or itself; missing keys keep defaults,
+    ``None`` values are ignored."""
+    if isinstance(data, cls):
+        return data
+    return _merged(cls(), {k: v for k, v in (data or {}).items() if v is not None}, source)
+
+
+def _plain(obj: Any) -> Any:
+    """Tuples as lists: the dict form is what config.json holds."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _merged(obj: Any, data: dict[str, Any], source: str, prefix: str = "") -> Any:
+    """A copy of dataclass ``obj`` with fields set from a nested dict, checking names and types."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: {prefix.rstrip('.') or 'config'} must be a table")
     fields = {f.name: f for f in dataclasses.fields(obj)}
+    changes: dict[str, Any] = {}
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if key not in fields:
             raise ConfigError(f"{source}: unknown key {dotted!r} (known: {', '.join(sorted(fields))})")
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
-            _merge_into(current, value, source, dotted + ".")
+            changes[key] = _merged(current, value, source, dotted + ".")
         elif isinstance(current, dict):  # tables merge key by key: a user file may set one weight
-            setattr(obj, key, {**current, **_coerce(current, value, dotted, source)})
+            changes[key] = {**current, **_coerce(current, value, dotted, source)}
         else:
-            setattr(obj, key, _coerce(current, value, dotted, source))
+            changes[key] = _coerce(current, value, dotted, source)
+    return dataclasses.replace(obj, **changes)
 
 
 def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
@@ -202,8 +258,8 @@ def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
             return float(value)
         if kind is str:
             return str(value) if value is not None else ""
-        if kind is list:
-            return [int(v) for v in value]
+        if kind in (list, tuple):
+            return tuple(int(v) for v in value)
         if kind is dict:
             return {str(k): float(v) for k, v in dict(value).items()}
     except (TypeError, ValueError):
@@ -224,10 +280,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Defaults file, then ``path`` (if any), then dotted ``overrides``."""
-    cfg = RunConfig()
-    _merge_into(cfg, read_toml(DEFAULT_CONFIG_PATH), str(DEFAULT_CONFIG_PATH))
+    cfg = _merged(RunConfig(), read_toml(DEFAULT_CONFIG_PATH), str(DEFAULT_CONFIG_PATH))
     if path is not None:
-        _merge_into(cfg, read_toml(path), str(path))
+        cfg = _merged(cfg, read_toml(path), str(path))
     cfg.validate(str(path or DEFAULT_CONFIG_PATH))
     if overrides:
         cfg = cfg.with_overrides(overrides)
@@ -237,4 +292,4 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
 def default_seeds_dir(cfg: RunConfig) -> Path:
     if cfg.seeds.dir:
         return Path(cfg.seeds.dir)
-    return CORPUS_DIR if CORPUS_DIR.is_dir() else SHIPPED_SEEDS_DIR
+    return CORPUS_DIR if CORPUS_DIR.is_dir() else SEEDS_DIR

@@ -4,8 +4,8 @@ Each worker process keeps one Renderer (one GL context) and one audio analyzer i
 global, made lazily by the first task that needs them and reused for every later candidate:
 creating a context and synthesising the music cost far more than rendering one candidate.
 Workers are *spawned* (never forked: forking after a GL context exists can hang llvmpipe) and
-run one thread each with ``LP_NUM_THREADS=0`` (LIMITS.md: two single-threaded processes are
-the fastest arrangement on two cores).
+run one thread each with ``LP_NUM_THREADS=0`` (measured here: two single-threaded processes
+are the fastest arrangement on two cores, 10.8-11.3 candidates/s against 7-9.8 with threads).
 
 Failure handling, in order of how often it happens:
 - the candidate raises (bad code, NaNs, a shader that will not compile): ``evaluate_genome``
@@ -20,14 +20,15 @@ never depends on which worker finished first.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
-from evo.fitness import WORST_SCORE, EvalSettings, evaluate_genome, make_analyzer, make_renderer
+from evo.config import EvalSettings
+from evo.fitness.candidate import evaluate_preset, make_analyzer, make_renderer
+from evo.fitness.score import WORST_SCORE
 
 HARD_TIMEOUT_GRACE_S = 15.0
 _POLL_S = 0.25
@@ -64,18 +65,18 @@ def worker_resources(settings: EvalSettings):
     return _WORKER["renderer"], _WORKER["analyzer"]
 
 
-def evaluate_task(genome_json: dict, settings: EvalSettings, out_dir: str | None) -> dict:
+def evaluate_task(milk_text: str, settings: EvalSettings, out_dir: str | None) -> dict:
     """The function a Dask worker runs for one candidate (picklable by reference)."""
-    return _gl_thread().submit(evaluate_here, genome_json, settings, out_dir).result()
+    return _gl_thread().submit(evaluate_here, milk_text, settings, out_dir).result()
 
 
-def evaluate_here(genome_json: dict, settings: EvalSettings, out_dir: str | None) -> dict:
+def evaluate_here(milk_text: str, settings: EvalSettings, out_dir: str | None) -> dict:
     """Evaluate on the calling thread (which must be the thread that uses this process's GL)."""
     try:
         renderer, analyzer = worker_resources(settings)
     except Exception as exc:  # noqa: BLE001 - no GL here is an error for this candidate, not a crash
         return error_result(f"worker cannot render: {type(exc).__name__}: {exc}")
-    return evaluate_genome(genome_json, settings, renderer, analyzer, out_dir)
+    return evaluate_preset(milk_text, settings, renderer, analyzer, out_dir)
 
 
 def warm_up(settings: EvalSettings) -> bool:
@@ -93,7 +94,7 @@ def error_result(message: str, seconds: float = 0.0) -> dict:
 @dataclass
 class Task:
     key: str  # individual id
-    genome: dict  # Genome.to_json()
+    milk: str  # the candidate's .milk text, exactly as saved in its folder
     out_dir: str | None  # where previews go
 
 
@@ -111,7 +112,7 @@ class InProcessEvaluator:
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[str, dict]]:
         for t in tasks:  # on the caller's thread: the engine's main thread owns GL in this mode
-            yield t.key, evaluate_here(t.genome, self.settings, t.out_dir)
+            yield t.key, evaluate_here(t.milk, self.settings, t.out_dir)
 
     def close(self) -> None:
         _release_resources()
@@ -128,7 +129,7 @@ class DaskEvaluator:
     """A LocalCluster of spawned single-threaded worker processes, or an existing scheduler."""
 
     def __init__(self, settings: EvalSettings, workers: int = 2, address: str | None = None, task=None):
-        self.task = task or evaluate_task  # any picklable f(genome_json, settings, out_dir) -> result
+        self.task = task or evaluate_task  # any picklable f(milk_text, settings, out_dir) -> result
         self.settings = settings
         self.workers = workers
         self.address = address
@@ -195,7 +196,7 @@ class DaskEvaluator:
         queue = deque(tasks)
         inflight: dict = {}  # future -> task
         started: dict = {}  # future -> when first seen processing
-        timeout = self.settings.timeout_s
+        timeout = self.settings.fitness.timeout_s
         hard_limit = timeout + min(HARD_TIMEOUT_GRACE_S, max(2.0, timeout))
         try:
             while queue or inflight:
@@ -234,7 +235,7 @@ class DaskEvaluator:
         n = len(batch)
         keys = [f"evaluate-{self._serial + i}" for i in range(1, n + 1)]
         self._serial += n
-        futures = self.client.map(self.task, [t.genome for t in batch], [self.settings] * n, [t.out_dir for t in batch],
+        futures = self.client.map(self.task, [t.milk for t in batch], [self.settings] * n, [t.out_dir for t in batch],
                                   key=keys, pure=False)
         inflight.update(zip(futures, batch))
 
@@ -314,10 +315,3 @@ def make_evaluator(settings: EvalSettings, workers: int, address: str | None = N
     if workers <= 0 and not address:
         return InProcessEvaluator(settings)
     return DaskEvaluator(settings, workers=max(1, workers), address=address)
-
-
-def evaluations_per_second(n: int, seconds: float) -> float:
-    return n / seconds if seconds > 0 and math.isfinite(seconds) else 0.0
-
-
-ProgressCallback = Callable[[str, dict], None]

@@ -2,7 +2,7 @@
 
 A preset is two kinds of heredity. Numbers (the ~70 base parameters and each wave's and shape's
 parameters) vary by small steps, so they are genes with a type and a range from
-:mod:`renderer.params`. Code (equations, HLSL) only makes sense as a whole, so each code section,
+:mod:`renderer.milk.params`. Code (equations, HLSL) only makes sense as a whole, so each code section,
 each custom wave, each custom shape and each shader is one structural gene that crossover moves
 whole. Everything else the file held (unknown keys, which keys it spelled out at their default
 value, the version header) rides along so that a genome decodes to the same ``.milk`` it came
@@ -20,12 +20,12 @@ import hashlib
 import json
 import math
 import random
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from renderer.params import N_SHAPES, N_WAVES, SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, ParamSpec, spec_for
-from renderer.preset import Preset, ShapeCode, WaveCode, dump_milk, parse_milk, scan_float
+from renderer.milk.params import N_SHAPES, N_WAVES, SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, ParamSpec, spec_for
+from renderer.milk.preset import (Preset, ShapeCode, WaveCode, base_defaults, code_key, default_params, dump_milk,
+                                  mv_a_default, parse_milk)
 
 GENOME_FORMAT = 1
 
@@ -38,37 +38,6 @@ class GenomeError(ValueError):
 
 
 @dataclass
-class WaveGene:
-    """One custom wave as a structural gene: its parameters travel with its code."""
-
-    params: dict[str, float | int] = field(default_factory=lambda: _defaults(WAVE_SCHEMA))
-    init: list[str] = field(default_factory=list)
-    per_frame: list[str] = field(default_factory=list)
-    per_point: list[str] = field(default_factory=list)
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.params.get("enabled", 0))
-
-    def code_blocks(self) -> dict[str, list[str]]:
-        return {"init": self.init, "per_frame": self.per_frame, "per_point": self.per_point}
-
-
-@dataclass
-class ShapeGene:
-    params: dict[str, float | int] = field(default_factory=lambda: _defaults(SHAPE_SCHEMA))
-    init: list[str] = field(default_factory=list)
-    per_frame: list[str] = field(default_factory=list)
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.params.get("enabled", 0))
-
-    def code_blocks(self) -> dict[str, list[str]]:
-        return {"init": self.init, "per_frame": self.per_frame}
-
-
-@dataclass
 class ShaderGene:
     """A warp or comp shader with the pixel-shader version it was written for (they only work together)."""
 
@@ -78,9 +47,9 @@ class ShaderGene:
 
 @dataclass
 class Genome:
-    params: dict[str, float | int] = field(default_factory=lambda: base_defaults())
-    waves: list[WaveGene] = field(default_factory=lambda: [WaveGene() for _ in range(N_WAVES)])
-    shapes: list[ShapeGene] = field(default_factory=lambda: [ShapeGene() for _ in range(N_SHAPES)])
+    params: dict[str, float | int] = field(default_factory=base_defaults)
+    waves: list[WaveCode] = field(default_factory=lambda: [WaveCode(k) for k in range(N_WAVES)])
+    shapes: list[ShapeCode] = field(default_factory=lambda: [ShapeCode(k) for k in range(N_SHAPES)])
     init_code: list[str] = field(default_factory=list)
     per_frame_code: list[str] = field(default_factory=list)
     per_pixel_code: list[str] = field(default_factory=list)
@@ -149,7 +118,8 @@ class Genome:
             return cls(
                 params=_params(d.get("params", {}), SCHEMA, "params"),
                 waves=[
-                    WaveGene(
+                    WaveCode(
+                        index=k,
                         params=_params(w.get("params", {}), WAVE_SCHEMA, f"waves[{k}].params"),
                         init=_lines(w, "init", f"waves[{k}]"),
                         per_frame=_lines(w, "per_frame", f"waves[{k}]"),
@@ -158,7 +128,8 @@ class Genome:
                     for k, w in enumerate(waves)
                 ],
                 shapes=[
-                    ShapeGene(
+                    ShapeCode(
+                        index=k,
                         params=_params(s.get("params", {}), SHAPE_SCHEMA, f"shapes[{k}].params"),
                         init=_lines(s, "init", f"shapes[{k}]"),
                         per_frame=_lines(s, "per_frame", f"shapes[{k}]"),
@@ -182,17 +153,6 @@ class Genome:
             raise GenomeError(f"malformed genome: {exc}") from exc
 
 
-def _defaults(schema: dict[str, ParamSpec]) -> dict[str, float | int]:
-    return {k: spec.default for k, spec in schema.items()}
-
-
-def base_defaults() -> dict[str, float | int]:
-    """Base parameters of a file that sets nothing: as the reader fills them (``mv_a`` is 0 then)."""
-    out = _defaults(SCHEMA)
-    out["mv_a"] = mv_a_default([])
-    return out
-
-
 def _list(d: dict, key: str, n: int) -> list[dict]:
     value = d.get(key, [{} for _ in range(n)])
     if not isinstance(value, list) or len(value) != n or not all(isinstance(v, dict) for v in value):
@@ -203,7 +163,7 @@ def _list(d: dict, key: str, n: int) -> list[dict]:
 def _params(raw: Any, schema: dict[str, ParamSpec], where: str) -> dict[str, float | int]:
     if not isinstance(raw, dict):
         raise GenomeError(f"{where} must be an object")
-    out = base_defaults() if schema is SCHEMA else _defaults(schema)
+    out = base_defaults() if schema is SCHEMA else default_params(schema)
     for key, value in raw.items():
         spec = schema.get(key)
         if spec is None:
@@ -247,13 +207,6 @@ def _pair(p: Any, i: int) -> tuple[str, str]:
 # ---------------------------------------------------------------- preset <-> genome
 
 
-def mv_a_default(unknown: list[tuple[str, str]]) -> float:
-    """MilkDrop 2's value for an absent ``mv_a``: the legacy ``bMotionVectorsOn`` switch."""
-    on = dict(unknown).get("bMotionVectorsOn")
-    number = scan_float(on) if on is not None else None
-    return 1.0 if number else 0.0
-
-
 def key_default(full_key: str, unknown: list[tuple[str, str]]) -> float:
     if full_key == "mv_a":
         return mv_a_default(unknown)
@@ -277,8 +230,8 @@ def full_param_items(g: Genome):
 def genome_from_preset(preset: Preset) -> Genome:
     g = Genome(
         params=dict(preset.params),
-        waves=[WaveGene(dict(w.params), list(w.init), list(w.per_frame), list(w.per_point)) for w in preset.waves],
-        shapes=[ShapeGene(dict(s.params), list(s.init), list(s.per_frame)) for s in preset.shapes],
+        waves=[WaveCode(k, dict(w.params), list(w.init), list(w.per_frame), list(w.per_point)) for k, w in enumerate(preset.waves)],
+        shapes=[ShapeCode(k, dict(s.params), list(s.init), list(s.per_frame)) for k, s in enumerate(preset.shapes)],
         init_code=list(preset.init_code),
         per_frame_code=list(preset.per_frame_code),
         per_pixel_code=list(preset.per_pixel_code),
@@ -333,10 +286,6 @@ def preset_from_genome(g: Genome, source: str | None = None) -> Preset:
 # ---------------------------------------------------------------- canonical form
 
 
-_CODE_KEY = re.compile(r"^(per_frame_init_|per_frame_|per_pixel_|wave_(\d+)_(?:init|per_frame|per_point)|"
-                       r"shape_(\d+)_(?:init|per_frame)|warp_|comp_)(\d+)$")
-
-
 def colliding_unknown(g: Genome) -> list[tuple[str, str]]:
     """Unknown entries the reader would no longer keep as unknown once next to this genome's code.
 
@@ -354,10 +303,10 @@ def colliding_unknown(g: Genome) -> list[tuple[str, str]]:
             lengths[f"shape_{k}_{part}"] = len(lines)
     out = []
     for key, value in g.unknown:
-        m = _CODE_KEY.match(key)
-        if not m:
+        parts = code_key(key)
+        if parts is None:
             continue
-        prefix, number = m.group(1), int(m.group(4))
+        prefix, number = parts
         if prefix in lengths and number <= lengths[prefix] + 1:
             out.append((key, value))
     return out
@@ -427,10 +376,10 @@ def random_genome(rng: random.Random, equations: bool = True) -> Genome:
             g.params[key] = draw_value(spec, rng)
     for k in range(N_WAVES):
         if rng.random() < 0.3:
-            g.waves[k] = random_wave(rng, equations)
+            g.waves[k] = random_wave(rng, k, equations)
     for k in range(N_SHAPES):
         if rng.random() < 0.35:
-            g.shapes[k] = random_shape(rng, equations)
+            g.shapes[k] = random_shape(rng, k, equations)
     if equations:
         g.per_frame_code = random_frame_equations(rng, rng.randint(1, 4))
         g.per_pixel_code = random_pixel_equations(rng, rng.randint(0, 2))
@@ -447,22 +396,22 @@ def draw_value(spec: ParamSpec, rng: random.Random) -> float | int:
     return round(rng.uniform(lo, hi), 4)
 
 
-def random_wave(rng: random.Random, code: bool = True) -> WaveGene:
+def random_wave(rng: random.Random, index: int, code: bool = True) -> WaveCode:
     """An enabled custom wave with parameters from the typical ranges and generated per-point code."""
     from evo.code_mutation import random_wave_code
 
-    w = WaveGene(params={short: draw_value(spec, rng) for short, spec in WAVE_SCHEMA.items()})
+    w = WaveCode(index, params={short: draw_value(spec, rng) for short, spec in WAVE_SCHEMA.items()})
     w.params["enabled"] = 1
     if code:
         w.per_point = random_wave_code(rng)
     return w
 
 
-def random_shape(rng: random.Random, code: bool = True) -> ShapeGene:
+def random_shape(rng: random.Random, index: int, code: bool = True) -> ShapeCode:
     """An enabled custom shape: typical-range parameters, few instances, modest size."""
     from evo.code_mutation import random_shape_code
 
-    s = ShapeGene(params={short: draw_value(spec, rng) for short, spec in SHAPE_SCHEMA.items()})
+    s = ShapeCode(index, params={short: draw_value(spec, rng) for short, spec in SHAPE_SCHEMA.items()})
     s.params["enabled"] = 1
     s.params["num_inst"] = rng.choice((1, 1, 1, 2, 3, 5))
     s.params["rad"] = round(rng.uniform(0.03, 0.4), 4)

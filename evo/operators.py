@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, fields
-from typing import Any, Sequence
+from typing import Any
 
-from renderer.params import SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, ParamSpec
+from renderer.milk.params import SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, ParamSpec
 
 from evo.code_mutation import (
     block_compiles,
@@ -249,7 +249,7 @@ def _mutate_blocks(g: Genome, rng: random.Random, rates: MutationRates, changes:
                 changes.append(f"{kind}{k}:{'on' if block.enabled else 'off'}")
                 if block.enabled and not any(block.code_blocks().values()):
                     # switched on with nothing of its own: a fresh generated block, not a default square
-                    blocks[k] = random_wave(rng) if kind == "wave" else random_shape(rng)
+                    blocks[k] = random_wave(rng, k) if kind == "wave" else random_shape(rng, k)
 
 
 def _mutate_code(g: Genome, rng: random.Random, rates: MutationRates, changes: list[str]) -> None:
@@ -360,32 +360,14 @@ def _opt_int(value) -> int | None:
 
 def _writable_unknown_key(key: str) -> bool:
     """An unknown key survives writing only if it is one token a reader gives back as unknown."""
-    from renderer.params import HEADER_KEYS, spec_for
+    from renderer.milk.params import HEADER_KEYS, spec_for
 
     if not key or any(c in key for c in " \t=\r\n\x00[]") or key in HEADER_KEYS:
         return False
     return spec_for(key) is None
 
 
-# ---------------------------------------------------------------- selection
-
-
-def select_tournament(individuals: Sequence, k: int, rng: random.Random, tournsize: int = 3, key=None) -> list:
-    """DEAP's tournament, but on our generator (DEAP's own uses the global ``random``).
-
-    ``key`` gives the score to maximise (default: ``ind.fitness.values[0]``).
-    """
-    if not individuals:
-        return []
-    key = key or (lambda ind: ind.fitness.values[0])
-    chosen = []
-    for _ in range(k):
-        aspirants = [individuals[rng.randrange(len(individuals))] for _ in range(tournsize)]
-        chosen.append(max(aspirants, key=key))
-    return chosen
-
-
 __all__ = [
     "BLOCKS", "INERT", "MutationRates", "SLOTS", "SLOT_BLOCKS", "SLOT_KEYS", "ShaderGene",
-    "crossbreed", "flip_value", "mutate", "repair", "select_tournament", "step_value",
+    "crossbreed", "flip_value", "mutate", "repair", "step_value",
 ]

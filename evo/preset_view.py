@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from renderer.preset import PresetError, code_text, format_number, load_milk, parse_milk
+from renderer.milk.inspect import changed_params
+from renderer.milk.preset import PresetError, code_text, format_number, parse_milk
 
 
 @dataclass
@@ -34,8 +35,6 @@ class PresetView:
 def view_milk(text: str, name: str) -> PresetView:
     """The rows the Preset page lists: base parameters that differ from MilkDrop's defaults (what
     the author actually chose), each non-empty code section, the shaders."""
-    from renderer.cli_preset import changed_params
-
     try:
         preset = parse_milk(text, source=name)
     except PresetError as exc:
@@ -58,22 +57,21 @@ def evaluate_milk_file(milk: Path, out_dir: Path, frames: int = 60, size: int = 
     still.png and result.json. Creates a GL context: call it in a process of its own."""
     os.environ.setdefault("LP_NUM_THREADS", "0")
     from evo.config import load_config
-    from evo.fitness import EvalSettings, evaluate_genome, make_analyzer, make_renderer
-    from evo.genome import genome_from_preset
+    from evo.fitness.candidate import evaluate_preset, make_analyzer, make_renderer
+    from renderer.output.files import atomic_write_bytes
 
+    text = Path(milk).read_bytes().decode("latin-1")
     try:
-        preset = load_milk(milk)
+        parse_milk(text, source=str(milk))
     except PresetError as exc:
         result = {"error": str(exc), "score": None, "stats": {}}
     else:
         frames = max(8, frames)
-        settings = replace(EvalSettings.from_config(load_config(None, {})), width=size, height=size,
-                           frames=frames, skip=min(8, frames // 4), preview_size=size,
-                           preview_frames=min(48, frames))
-        result = evaluate_genome(genome_from_preset(preset).to_json(), settings, make_renderer(settings),
-                                 make_analyzer(settings), out_dir)
+        cfg = load_config(None, {"fitness.width": size, "fitness.height": size, "fitness.frames": frames,
+                                 "fitness.skip": min(8, frames // 4), "preview.size": size,
+                                 "preview.frames": min(48, frames)})
+        settings = cfg.eval_settings
+        result = evaluate_preset(text, settings, make_renderer(settings), make_analyzer(settings), out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".result.json.tmp"
-    tmp.write_text(json.dumps(result, default=float, indent=1))
-    os.replace(tmp, out_dir / "result.json")
+    atomic_write_bytes(out_dir / "result.json", json.dumps(result, default=float, indent=1).encode())
     return result

@@ -8,7 +8,7 @@
 
 from renderer.frame_state import FrameState
 from renderer.pipeline import LoadReport, Renderer
-from renderer.preset import Preset, PresetError, dump_milk, load_milk, parse_milk, save_milk
+from renderer.milk.preset import Preset, PresetError, dump_milk, load_milk, parse_milk, save_milk
 
 __all__ = ["FrameState", "LoadReport", "Preset", "PresetError", "Renderer", "dump_milk", "load_milk",
            "parse_milk", "save_milk"]

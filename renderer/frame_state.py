@@ -1,7 +1,7 @@
 """What every render stage is told about the frame it draws.
 
 The stages (warp, waves, shapes, borders, motion vectors, composite) are independent modules that
-share one contract (RENDER_API.md): ``Stage(ctx)``, ``draw(state)``, ``release()``. FrameState is
+share one contract: ``Stage(ctx)``, ``draw(state)``, ``release()``. FrameState is
 that ``state``. It also holds the mapping from ``.milk`` keys to the per-frame variable names the
 equations use (butterchurn's baseVals names), which the pipeline needs before any code runs.
 """

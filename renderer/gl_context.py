@@ -1,7 +1,7 @@
 """One headless OpenGL context per process, and the few GL helpers every stage needs.
 
 Why one context: a GA renders thousands of presets; creating a context costs 40-300 ms and a
-forked child that inherits one hangs unless ``LP_NUM_THREADS=0`` (see LIMITS.md). So the process
+forked child that inherits one hangs unless ``LP_NUM_THREADS=0`` (measured on llvmpipe here). So the process
 gets exactly one EGL context, created lazily, and every Renderer shares it.
 
 Why ``LP_NUM_THREADS=0``: llvmpipe rasterising on the calling thread is 1.5-4x faster at the
@@ -9,7 +9,7 @@ small sizes we render (<= 128²) and makes forked workers safe. It must be in th
 before the driver loads, so it is set here (only if the user has not chosen a value).
 
 Why ``gc_mode='auto'``: moderngl's default never frees GL objects that are merely dropped
-(200 textures of 256 KiB leaked 48 MB in LIMITS.md). Every stage still calls ``release()``
+(measured: 200 textures of 256 KiB leaked 48 MB). Every stage still calls ``release()``
 explicitly; 'auto' is the safety net for anything forgotten.
 """
 

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from renderer.borders import Borders, DarkenCenter
-from renderer.composite import Composite
+from renderer.stages.borders import Borders, DarkenCenter
+from renderer.stages.composite import Composite
 from renderer.frame_state import FrameState, StaticEquations, aspect_factors
 from renderer.gl_context import current, get_context, rgba8_target  # noqa: F401 (current: re-exported)
-from renderer.motion_vectors import MotionVectors
+from renderer.stages.motion_vectors import MotionVectors
 from renderer.shaders.passes import ShaderStages
-from renderer.warp_mesh import WarpMesh
+from renderer.stages.warp_mesh import WarpMesh
 
 #: MilkDrop's default time between presets; ``progress`` runs 0 -> 1 over it, then stays at 1.
 PRESET_SECONDS = 16.0
@@ -138,9 +138,9 @@ class Renderer:
             self.darken_center = DarkenCenter(ctx)
             self.borders = Borders(ctx)
             self.composite = Composite(ctx)
-            self.shapes = self._stage("renderer.custom_shape", "CustomShapeStage")
-            self.waves = self._stage("renderer.custom_wave", "CustomWaveStage")
-            self.waveform = self._stage("renderer.waveform", "WaveformStage")
+            self.shapes = self._stage("renderer.stages.custom_shape", "CustomShapeStage")
+            self.waves = self._stage("renderer.stages.custom_wave", "CustomWaveStage")
+            self.waveform = self._stage("renderer.stages.waveform", "WaveformStage")
         self._wave_stages = [st for st in (self.shapes, self.waves, self.waveform) if st is not None]
         self._equations_cls = _optional("renderer.equations", "PresetEquations") or StaticEquations
         self._readback = np.empty((self.height, self.width, 4), np.uint8)

@@ -76,7 +76,7 @@ def lit(img: np.ndarray, threshold: int = 40) -> np.ndarray:
 def preset_state(target: Target, text: str, audio=None, prev_texture=None, time=1.0):
     """A FrameState for a hand-written .milk text, its code run by the real PresetEquations."""
     from renderer.equations import PresetEquations
-    from renderer.preset import parse_milk
+    from renderer.milk.preset import parse_milk
 
     eq = PresetEquations(parse_milk(text, source="test.milk"), seed=0)
     assert not eq.errors, eq.errors

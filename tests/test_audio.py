@@ -6,18 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from renderer.audio import (
-    BAND_EDGES,
-    FFT_SIZE,
-    TARGET_RATE,
-    WAVE_SAMPLES,
-    WAVE_UNITS,
-    AudioAnalyzer,
-    AudioError,
-    AudioTrack,
-    load_audio,
-    track_from_array,
-)
+from renderer.audio import TARGET_RATE, AudioAnalyzer, AudioError, AudioTrack, load_audio, track_from_array
+from renderer.audio.analysis import BAND_EDGES, FFT_SIZE, WAVE_SAMPLES, WAVE_UNITS
 
 RATE = TARGET_RATE
 

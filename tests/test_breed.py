@@ -7,11 +7,11 @@ import typer
 from typer.testing import CliRunner
 
 from evo.breeding import BreedError, breed_texts
-from evo.cli_breed import register
+from ui.cli.breed import register
 from evo.genome import genome_from_preset, genome_id
 from evo.operators import repair
 from evo.seeds import seed_paths
-from renderer.preset import load_milk, parse_milk
+from renderer.milk.preset import load_milk, parse_milk
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from renderer.cli_preset import collect_milk_files, count_statements, parse_size, register
+from renderer.milk.files import find_presets
+from renderer.milk.inspect import changed_params, count_statements
+from ui.cli.options import parse_wh
+from ui.cli.preset import register
+from helpers import CORPUS, FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = Path("/usr/share/projectM/presets")
 GOOD = ["md2_shaders.milk", "minimal.milk", "quirks.milk"]
 BAD = ["broken_no_section.milk", "broken_nul.milk"]
 
@@ -82,11 +84,10 @@ def test_scan_missing_folder_and_bad_size(cli, tmp_path):
     assert cli("scan", tmp_path, "--size", "64").exit_code == 2
     assert cli("scan", tmp_path, "--size", "0x5").exit_code == 2
     assert cli("scan", tmp_path, "--render", "--textures", tmp_path / "no textures").exit_code == 2
-    assert parse_size("320X200") == (320, 200)
+    assert parse_wh("320X200") == (320, 200)
 
 
 def test_scan_compile_reports_sections_with_file_lines(cli, good_dir):
-    pytest.importorskip("renderer.eel")
     (good_dir / "bad_code.milk").write_text(
         "[preset00]\nzoom=1\nper_frame_1=a = 1;\nper_frame_2=b = (;\nper_pixel_1=rot = 0.1;\n"
     )
@@ -99,13 +100,6 @@ def test_scan_compile_reports_sections_with_file_lines(cli, good_dir):
     (sec,) = rec["sections"]
     assert sec["section"] == "per_frame" and sec["line"] == 2 and sec["file_line"] == 4
     assert sec["error"]
-
-
-def test_scan_render_without_sweep_says_so(cli, good_dir, monkeypatch):
-    monkeypatch.setitem(sys.modules, "renderer.sweep", None)  # import renderer.sweep -> ImportError
-    result = cli("scan", good_dir, "--render")
-    assert result.exit_code == 2
-    assert "renderer.sweep" in result.stderr
 
 
 def test_scan_render_totals_from_sweep_records(cli, good_dir, monkeypatch):
@@ -125,7 +119,7 @@ def test_scan_render_totals_from_sweep_records(cli, good_dir, monkeypatch):
                                     "error": "expected a value"}] if i == 2 else [],
                    "warnings": ["sampler_foo: texture 'foo' not found"] if i == 3 else []}
 
-    monkeypatch.setitem(sys.modules, "renderer.sweep", types.SimpleNamespace(render_sweep=render_sweep))
+    monkeypatch.setitem(sys.modules, "renderer.output.sweep", types.SimpleNamespace(render_sweep=render_sweep))
     result = cli("scan", good_dir, "--json", "--render", "--frames", "5", "--size", "32x16",
                  "--textures", good_dir / "Sub Folder")
     assert result.exit_code == 0, result.output
@@ -191,10 +185,10 @@ def test_info_translation_failure_and_no_gl(cli, tmp_path):
 
 
 def test_info_creates_no_renderer_without_shaders(cli, monkeypatch):
-    from renderer import cli_preset
+    from renderer.shaders import status
 
     made = []
-    monkeypatch.setattr(cli_preset.ShaderProbe, "report", lambda self, preset: made.append(preset))
+    monkeypatch.setattr(status.ShaderProbe, "report", lambda self, preset: made.append(preset))
     assert cli("info", FIXTURES / "minimal.milk").exit_code == 0
     assert made == []
     assert cli("info", FIXTURES / "md2_shaders.milk").exit_code == 0
@@ -202,7 +196,7 @@ def test_info_creates_no_renderer_without_shaders(cli, monkeypatch):
 
 
 def test_reason_lines_drop_the_compiler_banner():
-    from renderer.cli_shader_status import reason_lines, short_reason
+    from renderer.shaders.status import reason_lines, short_reason
 
     log = "GLSL compile failed: GLSL Compiler failed\n\nfragment_shader\n===============\n0:0(0): error: bad"
     assert reason_lines(log) == ["GLSL compile failed:", "0:0(0): error: bad"]
@@ -230,7 +224,6 @@ def test_info_on_a_broken_file_fails(cli):
 
 
 def test_info_compile_status_points_at_the_file_line(cli, tmp_path):
-    pytest.importorskip("renderer.eel")
     path = tmp_path / "x.milk"
     path.write_text("[preset00]\nper_frame_1=a = 1;\nper_frame_2=b = (;\n")
     result = cli("info", path)
@@ -246,10 +239,10 @@ def test_count_statements(text, n):
     assert count_statements(text) == n
 
 
-def test_collect_milk_files_any_case(good_dir):
-    names = sorted(p.name for p in collect_milk_files(good_dir))
+def test_find_presets_any_case(good_dir):
+    names = sorted(p.name for p in find_presets(good_dir))
     assert names == sorted(GOOD + ["SHOUTING.MILk"])
-    assert collect_milk_files(good_dir / "minimal.milk") == [good_dir / "minimal.milk"]
+    assert find_presets(good_dir / "minimal.milk") == [good_dir / "minimal.milk"]
 
 
 @pytest.mark.corpus
@@ -268,7 +261,7 @@ def test_scan_whole_corpus_json(cli):
 
 @pytest.mark.slow
 def test_scan_render_with_the_real_sweep(cli, good_dir, monkeypatch):
-    pytest.importorskip("renderer.sweep")
+    pytest.importorskip("renderer.output.sweep")
     monkeypatch.setenv("LP_NUM_THREADS", "0")
     for extra in (good_dir / "Sub Folder").iterdir():
         extra.unlink()
@@ -286,8 +279,7 @@ def test_scan_render_with_the_real_sweep(cli, good_dir, monkeypatch):
 
 
 def test_changed_params_compare_mv_a_with_what_milkdrop_uses_when_absent():
-    from renderer.cli_preset import changed_params
-    from renderer.preset import parse_milk
+    from renderer.milk.preset import parse_milk
 
     assert changed_params(parse_milk("[preset00]\nmv_a=0\n")) == []
     assert [c[:3] for c in changed_params(parse_milk("[preset00]\nmv_a=1\n"))] == [("mv_a", 1.0, 0.0)]

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from renderer.sweep import render_sweep
+from renderer.output.sweep import render_sweep
+from helpers import CORPUS
 
-CORPUS = Path("/usr/share/projectM/presets")
 MD1_FRAMES, SHADER_FRAMES = 30, 10
 SIZE = (64, 64)
 WORKERS = 2
@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.corpus, pytest.mark.skipif(not CORPUS.is_dir(), reason
 
 def _corpus() -> tuple[list[Path], list[Path]]:
     """(presets without shader text, presets with warp or comp shader text), sorted by path."""
-    from renderer.preset import load_milk
+    from renderer.milk.preset import load_milk
 
     md1, shaders = [], []
     for path in sorted(CORPUS.rglob("*")):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from renderer.equations import PresetEquations
-from renderer.preset import load_milk
+from renderer.milk.preset import load_milk
 
 ROOT = Path("/usr/share/projectM/presets")
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from renderer.eel import VM, Runtime, compile_block
 from renderer.eel import functions as F
 from renderer.equations import SHAPE_KEYS, T_NAMES, Q_NAMES, PresetEquations
-from renderer.preset import parse_milk
+from renderer.milk.preset import parse_milk
 
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 1e-5, -1e-5, 3.7, -3.7, 1e300, -1e300, 5e-324,
            math.pi / 2, 710.0, -745.5, 1e16, float("inf"), float("-inf"), float("nan")]

@@ -10,48 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from evo.config import ConfigError, RunConfig, load_config
-from evo.engine import branch_run, combined_score, resume_run, rng_state, restore_rng, start_run
+from evo.driver import branch_run, resume_run, start_run
+from evo.ga import restore_rng, rng_state
+from evo.selection import combined_score
 from evo.seeds import seed_paths
-from evo.store import RunStore, StoreError, VoteSummary
-
-TINY = {
-    "run.population": 6, "run.generations": 3, "fitness.frames": 24, "fitness.width": 64, "fitness.height": 64,
-    "fitness.mesh": [16, 12], "fitness.skip": 6, "fitness.timeout_s": 3.0, "preview.size": 48, "preview.frames": 6,
-    "evaluation.workers": 0, "ga.elite": 1, "ga.hall_of_fame": 4,
-}
-
-
-def tiny_config(seeds_dir: Path, **over) -> RunConfig:
-    return load_config(None, {**TINY, "seeds.dir": str(seeds_dir), **over})
-
-
-@pytest.fixture(scope="module")
-def seeds_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("seeds")
-    for p in seed_paths():
-        shutil.copy(p, d / p.name)
-    return d
-
-
-def snapshot(run_dir: Path) -> dict:
-    """Everything a run saved, minus wall-clock facts (timestamps, timings, pids)."""
-
-    def strip(x):
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if k not in ("timing", "created", "updated", "pid", "id")}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-
-    out = {"config": strip(json.loads((run_dir / "config.json").read_text()))}
-    out["config"]["evaluation"] = None  # worker count is allowed to differ
-    for p in sorted((run_dir / "generations").glob("gen_*.json")):
-        out[p.name] = strip(json.loads(p.read_text()))
-    for p in sorted((run_dir / "individuals").glob("*/preset.milk")):
-        out[p.parent.name] = p.read_text()
-    out["files"] = sorted(str(p.relative_to(run_dir)) for p in (run_dir / "individuals").rglob("*"))
-    return out
-
+from evo.selection import VoteSummary
+from evo.store import RunStore, StoreError
+from helpers import run_snapshot as snapshot
+from helpers import tiny_config
 
 def test_combined_score_rules():
     """The Beta(1, 1) posterior like-rate of evo.votes, worked by hand."""
@@ -176,7 +142,7 @@ def test_hostile_candidates_do_not_stop_the_run(tmp_path, seeds_dir):
 
 @pytest.mark.slow
 def test_branch_and_cli_commands(tmp_path, seeds_dir):
-    from evo.cli_evolve import register
+    from ui.cli.evolve import register
     import typer
 
     app = typer.Typer()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from renderer.equations import PresetEquations
-from renderer.preset import parse_milk
+from renderer.milk.preset import parse_milk
 
 INPUTS = dict(time=0.0, frame=0, fps=30, progress=0, bass=1, mid=1, treb=1, bass_att=1,
               mid_att=1, treb_att=1, meshx=8, meshy=6, pixelsx=64, pixelsy=64, aspectx=1, aspecty=1)

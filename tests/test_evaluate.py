@@ -8,7 +8,8 @@ import time
 import pytest
 
 from evo.evaluate import DaskEvaluator, InProcessEvaluator, Task
-from evo.fitness import WORST_SCORE, EvalSettings
+from evo.fitness.score import WORST_SCORE
+from helpers import eval_settings
 
 
 def fake_task(genome_json, settings, out_dir):
@@ -26,7 +27,7 @@ def fake_task(genome_json, settings, out_dir):
 
 @pytest.mark.slow
 def test_crashing_and_hanging_candidates_get_errors_and_the_rest_finish():
-    settings = EvalSettings(timeout_s=0.5)
+    settings = eval_settings(timeout_s=0.5)
     ev = DaskEvaluator(settings, workers=2, task=fake_task)
     try:
         import dask
@@ -61,7 +62,7 @@ def _scheduler_view(dask_scheduler):
 def test_a_big_batch_waits_on_the_scheduler_and_each_worker_holds_one_task():
     # the queue lives on the scheduler, so no task sits on a worker behind another one that
     # could crash it, and a worker gets its next task without a round trip through the driver
-    ev = DaskEvaluator(EvalSettings(timeout_s=30), workers=2, task=fake_task)
+    ev = DaskEvaluator(eval_settings(timeout_s=30), workers=2, task=fake_task)
     try:
         ev.start = _start_without_warmup.__get__(ev)
         ev.start()
@@ -105,11 +106,11 @@ def _start_without_warmup(self):
 
 
 def test_in_process_evaluator_reports_bad_genomes_as_errors(tmp_path):
-    settings = EvalSettings(width=32, height=32, frames=12, skip=2, sample_every=2, mesh=(8, 6))
+    settings = eval_settings(width=32, height=32, frames=12, skip=2, sample_every=2, mesh=(8, 6))
     ev = InProcessEvaluator(settings)
     try:
         ev.start()
-        results = dict(ev.run([Task("junk", {"params": "not a dict"}, str(tmp_path / "junk"))]))
+        results = dict(ev.run([Task("junk", "not a preset: no [preset00] section\n", str(tmp_path / "junk"))]))
     finally:
         ev.close()
     assert results["junk"]["score"] == WORST_SCORE

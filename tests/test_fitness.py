@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from evo.fitness import FEATURES, HEALTHY_FLOOR, WORST_SCORE, EvalSettings, band, evaluate_genome, features, score_stats
-from evo.genome import genome_from_preset
-from evo.image_stats import STAT_NAMES
+from evo.fitness.candidate import evaluate_preset, make_analyzer, make_renderer
+from evo.fitness.score import FEATURES, HEALTHY_FLOOR, WORST_SCORE, band, features, score_stats
+from evo.fitness.statistics import STAT_NAMES
+from helpers import eval_settings
 from evo.seeds import seed_paths
-from renderer.preset import load_milk, parse_milk
 
 HEALTHY = {
     "luma_mean": 0.3, "luma_std": 0.2, "luma_flicker": 0.02, "entropy": 6.5, "colourfulness": 50.0, "colour_std": 0.2,
@@ -55,23 +55,20 @@ def test_weights_steer_the_score():
     assert score_stats(more_motion, colour_only)[0] == score_stats(still, colour_only)[0]
 
 
-SMALL = EvalSettings(width=64, height=64, frames=30, mesh=(16, 12), skip=6, sample_every=3, static_every=2,
-                     weights=tuple((k, 1.0) for k in FEATURES), preview_size=48, preview_frames=6)
+SMALL = eval_settings(width=64, height=64, frames=30, mesh=(16, 12), skip=6, sample_every=3, static_every=2,
+                      weights={k: 1.0 for k in FEATURES}, preview_size=48, preview_frames=6)
 
 
 @pytest.fixture(scope="module")
 def gl():
-    from evo.fitness import make_analyzer, make_renderer
-
     renderer = make_renderer(SMALL)
     yield renderer, make_analyzer(SMALL)
     renderer.release()
 
 
 def test_real_preset_gets_statistics_score_and_previews(gl, tmp_path):
-    genome = genome_from_preset(load_milk(seed_paths()[0])).to_json()
     out = tmp_path / "ind"
-    res = evaluate_genome(genome, SMALL, *gl, out_dir=out)
+    res = evaluate_preset(seed_paths()[0].read_text(encoding="latin-1"), SMALL, *gl, out_dir=out)
     assert res["error"] is None
     assert set(res["stats"]) == set(STAT_NAMES)
     assert res["degenerate"] is None and HEALTHY_FLOOR < res["score"] <= 1.0
@@ -84,25 +81,25 @@ def test_real_preset_gets_statistics_score_and_previews(gl, tmp_path):
 def test_black_preset_is_degenerate(gl):
     text = "[preset00]\nfDecay=0\nnWaveMode=0\nfWaveAlpha=0\nbAdditiveWaves=0\nfWaveScale=0\nob_size=0\nib_size=0\n"
     text += "per_frame_1=wave_a = 0; decay = 0;\n"
-    res = evaluate_genome(genome_from_preset(parse_milk(text, "black.milk")).to_json(), SMALL, *gl)
+    res = evaluate_preset(text, SMALL, *gl)
     assert res["error"] is None
     assert res["degenerate"] in ("black", "frozen", "flat")
     assert res["score"] == WORST_SCORE
 
 
 def test_evaluation_is_pure_on_a_reused_renderer(gl):
-    a, b = (genome_from_preset(load_milk(p)).to_json() for p in seed_paths()[1:3])
-    first = evaluate_genome(a, SMALL, *gl)
-    evaluate_genome(b, SMALL, *gl)
-    again = evaluate_genome(a, SMALL, *gl)
+    a, b = (p.read_text(encoding="latin-1") for p in seed_paths()[1:3])
+    first = evaluate_preset(a, SMALL, *gl)
+    evaluate_preset(b, SMALL, *gl)
+    again = evaluate_preset(a, SMALL, *gl)
     assert first["stats"] == again["stats"] and first["score"] == again["score"]
 
 
 def test_broken_genome_and_timeout_become_error_records(gl):
-    bad = evaluate_genome({"params": 3}, SMALL, *gl)
+    bad = evaluate_preset("no section header at all\n", SMALL, *gl)
     assert bad["score"] == WORST_SCORE and bad["error"]
-    genome = genome_from_preset(load_milk(seed_paths()[0])).to_json()
     from dataclasses import replace
 
-    slow = evaluate_genome(genome, replace(SMALL, timeout_s=1e-6), *gl)
+    slow = evaluate_preset(seed_paths()[0].read_text(encoding="latin-1"),
+                           replace(SMALL, fitness=replace(SMALL.fitness, timeout_s=1e-6)), *gl)
     assert slow["score"] == WORST_SCORE and slow["error"].startswith("timeout")

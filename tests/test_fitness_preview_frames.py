@@ -1,21 +1,24 @@
-"""evo.fitness preview frames: reuse the frames the statistics read, keep the count and real speed."""
+"""evo.fitness.previews: reuse the frames the statistics read, keep the count and real speed."""
 
-from evo.fitness import EvalSettings, preview_durations, preview_indices, sample_indices, wanted_frames
+from evo.config import EvalSettings
+from evo.fitness.candidate import wanted_frames
+from evo.fitness.previews import preview_durations, preview_indices
+from helpers import eval_settings
 
 
 def test_preview_reuses_sampled_frames_so_only_the_still_is_extra():
     s = EvalSettings()  # 90 frames, samples every 4th from 8: 21 frames, 18 preview frames
-    picks = preview_indices(s, s.frames)
-    assert len(picks) == s.preview_frames
+    picks = preview_indices(s, s.fitness.frames)
+    assert len(picks) == s.preview.frames
     assert picks == sorted(set(picks))
-    assert set(picks) <= set(sample_indices(s))
-    assert picks[0] == sample_indices(s)[0] and picks[-1] == sample_indices(s)[-1]  # the whole span
-    assert wanted_frames(s, previews=True) == set(sample_indices(s)) | {s.frames - 1}
+    assert set(picks) <= set(s.sample_indices())
+    assert picks[0] == s.sample_indices()[0] and picks[-1] == s.sample_indices()[-1]  # the whole span
+    assert wanted_frames(s, previews=True) == set(s.sample_indices()) | {s.fitness.frames - 1}
 
 
 def test_too_few_sampled_frames_falls_back_to_the_whole_render():
-    s = EvalSettings(frames=90, skip=8, sample_every=20, preview_frames=12)  # 5 samples
-    picks = preview_indices(s, s.frames)
+    s = eval_settings(frames=90, skip=8, sample_every=20, preview_frames=12)  # 5 samples
+    picks = preview_indices(s, s.fitness.frames)
     assert len(picks) == 12 and picks[0] == 0 and picks[-1] == 89
     assert len(set(picks)) == 12
 

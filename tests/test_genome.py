@@ -22,9 +22,9 @@ from evo.genome import (
     random_genome,
 )
 from evo.seeds import seed_paths
-from renderer.preset import dump_milk, load_milk, parse_milk
+from renderer.milk.preset import dump_milk, load_milk, parse_milk
+from helpers import CORPUS
 
-CORPUS = Path("/usr/share/projectM/presets")
 
 
 def _corpus_sample(n: int) -> list[Path]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evo import image_stats as st
-from evo.image_stats import (
+from evo.fitness import statistics as st
+from evo.fitness.statistics import (
     DEGENERATE_REASONS,
     STAT_NAMES,
     DegenerateThresholds,

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from renderer.contact_sheet import Tile, contact_sheet, fit_lines, load_font
-from renderer.offline import OutputError, frame_name, output_kind, write_frames
+from renderer.output.contact_sheet import Tile, contact_sheet, fit_lines, load_font
+from renderer.output.frame_writer import OutputError, frame_name, output_kind, write_frames
 
 PRESET = """[preset00]
 fDecay=0.97

@@ -7,6 +7,8 @@ import math
 import random
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import pytest
 
 from evo.code_mutation import block_compiles, number_spans, perturb_constants
@@ -20,15 +22,16 @@ from evo.operators import (
     crossbreed,
     mutate,
     repair,
-    select_tournament,
 )
+from evo.config import GASection
 from evo.seeds import seed_paths
-from evo.toolbox import as_genome, individual, make_toolbox
+from evo.selection import ParentPool, VoteRule
+from evo.toolbox import make_toolbox
 from renderer.eel.lexer import tokenize
-from renderer.params import SCHEMA
-from renderer.preset import code_text, load_milk
+from renderer.milk.params import SCHEMA
+from renderer.milk.preset import code_text, load_milk
+from helpers import CORPUS
 
-CORPUS = Path("/usr/share/projectM/presets")
 
 
 def _seed(i: int) -> Genome:
@@ -251,32 +254,27 @@ def test_repair_fixes_nan_inf_out_of_range_and_types():
 # ---------------------------------------------------------------- toolbox
 
 
-def test_toolbox_follows_deap_conventions_and_is_seeded():
+def test_toolbox_binds_the_operators_to_the_runs_generator():
+    """The same seed gives the same children through every registered operator; parents are
+    never changed; ``select`` draws tournaments from a pool."""
+
     def run(seed):
-        tb = make_toolbox(random.Random(seed))
-        pop = [tb.random_individual() for _ in range(6)]
-        for i, ind in enumerate(pop):
-            ind.fitness.values = (float(i),)
-        c1, c2 = tb.mate(pop[0], pop[1])
-        (m,) = tb.mutate(c1)
-        chosen = tb.select(pop, 4)
-        return pop, c1, c2, m, chosen
+        tb = make_toolbox(GASection(tournament_size=3), random.Random(seed))
+        pop = [tb.random_genome() for _ in range(6)]
+        before = [g.copy() for g in pop]
+        child = tb.repair(tb.mate(pop[0], pop[1], 0.5))
+        mutant = tb.mutate(child)
+        assert pop == before
+        members = [SimpleNamespace(id=f"i{k}", generation=0, genome_id=genome_id(g), score=k / 10, error=None)
+                   for k, g in enumerate(pop)]
+        pool = ParentPool.build(members, [], {}, VoteRule())
+        picks = [tb.select(pool).member.id for _ in range(200)]
+        return child, mutant, picks
 
-    pop, c1, c2, m, chosen = run(3)
-    assert not c1.fitness.valid and not m.fitness.valid and pop[0].fitness.valid
-    assert c1.op == "crossbreed" and c1.parents == (genome_id(pop[0]), genome_id(pop[1]))
-    assert c2.parents == (genome_id(pop[1]), genome_id(pop[0]))
-    assert m.op == "mutate" and m.parents == (genome_id(c1),)
-    assert len(chosen) == 4 and all(c in pop for c in chosen)
+    child, mutant, picks = run(3)
+    assert child.origin["op"] == "crossbreed" and mutant.origin["op"] == "mutate"
     again = run(3)
-    assert [genome_id(x) for x in (again[1], again[2], again[3])] == [genome_id(x) for x in (c1, c2, m)]
-    assert [c.fitness.values for c in again[4]] == [c.fitness.values for c in chosen]
-    plain = as_genome(m)
-    assert type(plain) is Genome and plain == Genome.from_json(m.to_json())
-    assert individual(plain).op == "mutate"
-
-
-def test_tournament_prefers_fitter():
-    pop = list(range(20))
-    picks = select_tournament(pop, 500, random.Random(0), tournsize=3, key=lambda x: x)
-    assert sum(picks) / len(picks) > 12  # uniform would average 9.5
+    assert (genome_id(again[0]), genome_id(again[1]), again[2]) == (genome_id(child), genome_id(mutant), picks)
+    assert genome_id(run(4)[1]) != genome_id(mutant)
+    # tournaments of 3 prefer the fitter: uniform picks would average 2.5
+    assert sum(int(p[1:]) for p in picks) / len(picks) > 3.2

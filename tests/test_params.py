@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from renderer.params import (
+from renderer.milk.params import (
     IGNORED_KEYS,
     N_SHAPES,
     N_WAVES,
@@ -19,11 +19,11 @@ from renderer.params import (
     key_status,
     spec_for,
 )
-from renderer.preset import is_code_key, load_milk
+from renderer.milk.preset import is_code_key, load_milk
+from helpers import CORPUS
 
-# A copy of the projectm-data census table (CENSUS.md section 2), so a fresh clone tests against it.
+# A copy of the projectm-data census table (its parameter section), so a fresh clone tests against it.
 CENSUS = Path(__file__).parent / "fixtures" / "census_params.csv"
-CORPUS = Path("/usr/share/projectM/presets")
 
 
 def census_rows() -> list[dict]:

@@ -1,4 +1,4 @@
-"""The .milk reader and writer against the parser rules of the corpus census (CENSUS.md section 1),
+"""The .milk reader and writer against the parser rules a census of the corpus found,
 hand-written fixtures, the whole projectm-data corpus, and hypothesis-generated garbage."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from renderer.params import SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, keyed_lines, md2_lookup, spec_for
-from renderer.preset import (
+from renderer.milk.params import SCHEMA, SHAPE_SCHEMA, WAVE_SCHEMA, keyed_lines, md2_lookup, spec_for
+from renderer.milk.preset import (
     Preset,
     PresetError,
     code_text,
@@ -24,9 +24,8 @@ from renderer.preset import (
     scan_float,
     scan_int,
 )
+from helpers import CORPUS, FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = Path("/usr/share/projectM/presets")
 
 
 def corpus_files() -> list[Path]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from evo.preset_view import evaluate_milk_file, view_milk
+from helpers import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_view_lists_what_the_author_chose_code_and_shaders():

@@ -14,7 +14,7 @@ import pytest
 
 from renderer.frame_state import StaticEquations
 from renderer.pipeline import Renderer
-from renderer.preset import Preset
+from renderer.milk.preset import Preset
 
 W = H = 128
 C = (W - 1) / 2.0  # picture centre in pixel-centre coordinates

@@ -15,8 +15,8 @@ pytest.importorskip("moderngl")
 from renderer import Renderer, parse_milk  # noqa: E402
 from renderer.pipeline import current  # noqa: E402
 from renderer.shaders.cache import ProgramCache  # noqa: E402
+from helpers import CORPUS
 
-CORPUS = Path("/usr/share/projectM/presets")
 SIZE = 64
 # clean pictures: no waveform, no borders, no motion vectors; identity gamma; no decay
 PLAIN = {"fGammaAdj": 1.0, "fDecay": 1.0, "fWaveAlpha": 0.0, "bAdditiveWaves": 0}
@@ -344,7 +344,7 @@ def corpus_shader_files():
 
 
 def render_corpus(files, n_frames=10, size=64):
-    from renderer.preset import load_milk
+    from renderer.milk.preset import load_milk
     failed, crashed, blank = {}, {}, 0
     r = Renderer(size, size, seed=0)
     try:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from renderer.custom_shape import CustomShapeStage, instance_table, shape_geometry
+from renderer.stages.custom_shape import CustomShapeStage, instance_table, shape_geometry
 from stage_helpers import FakeEquations, Target, frame_state, lit
 
 W = H = 128

@@ -12,10 +12,10 @@ from renderer.audio import AudioAnalyzer, AudioTrack
 from renderer.frame_state import StaticEquations
 from renderer.gl_context import get_context, gl_name_probe
 from renderer.pipeline import LoadReport, Renderer
-from renderer.preset import Preset, parse_milk
+from renderer.milk.preset import Preset, parse_milk
+from helpers import CORPUS
 
 W = H = 64
-CORPUS = Path("/usr/share/projectM/presets")
 
 QUIET = dict(fDecay=1.0, fGammaAdj=1.0, fWaveAlpha=0.0, ob_a=0.0, ib_a=0.0, mv_a=0.0,
              fVideoEchoAlpha=0.0, zoom=1.0, rot=0.0, warp=0.0, bDarkenCenter=0)
@@ -209,7 +209,7 @@ def test_renderers_created_and_released_free_their_memory():
 @pytest.mark.corpus
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="projectM presets not installed")
 def test_corpus_presets_render_deterministically():
-    from renderer.preset import load_milk
+    from renderer.milk.preset import load_milk
 
     files = sorted(CORPUS.rglob("*.milk"))[::400][:8]
     for f in files:
@@ -318,7 +318,7 @@ def test_get_context_is_current_after_another_context_was_used():
 
 def _mesh_and_cell_renders(p, n: int, seed_image=None, size=(80, 48)):
     """The same render through the reference mesh warp and the one-pass cell warp."""
-    from renderer.warp_mesh import WarpMesh
+    from renderer.stages.warp_mesh import WarpMesh
 
     outs = []
     for cell_pass in (True, False):

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from renderer.custom_wave import CustomWaveStage, wave_samples
-from renderer.waveform import WaveformStage, smooth_wave
+from renderer.stages.custom_wave import CustomWaveStage, wave_samples
+from renderer.stages.waveform import WaveformStage, smooth_wave
 from stage_helpers import FakeEquations, Target, audio_frame, frame_state, lit
 
 W = H = 128

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from evo.config import load_config
-from evo.engine import start_run
+from evo.driver import start_run
 from evo.seeds import seed_paths
 from evo.store import RunStore
 
@@ -60,7 +60,7 @@ def snapshot(run_dir: Path) -> dict:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "evo.cli_evolve", *args]
+    return [sys.executable, "-m", "ui.cli", *args]
 
 
 def _mid_generation(run_dir: Path) -> bool:

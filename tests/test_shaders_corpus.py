@@ -6,14 +6,14 @@ from pathlib import Path
 os.environ.setdefault("LP_NUM_THREADS", "0")
 
 import pytest
+from helpers import CORPUS
 
-CORPUS = Path("/usr/share/projectM/presets")
 pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not CORPUS.is_dir(), reason="projectm-data not installed")]
 
 
 def shader_presets():
-    from renderer.preset import load_milk
+    from renderer.milk.preset import load_milk
     out = []
     for p in sorted(CORPUS.rglob("*.milk")):
         text = p.read_text(encoding="latin-1")
@@ -25,14 +25,6 @@ def shader_presets():
 @pytest.fixture(scope="module")
 def presets():
     return shader_presets()
-
-
-@pytest.fixture(scope="module")
-def ctx():
-    moderngl = pytest.importorskip("moderngl")
-    c = moderngl.create_standalone_context(backend="egl")
-    yield c
-    c.release()
 
 
 def test_all_corpus_shaders_translate_and_compile(ctx, presets):

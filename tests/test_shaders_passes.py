@@ -14,13 +14,6 @@ from renderer.shaders.textures import image_pool, resolve_texture
 moderngl = pytest.importorskip("moderngl")
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    c = moderngl.create_standalone_context(backend="egl")
-    yield c
-    c.release()
-
-
 def preset(warp="", comp="", **params):
     return SimpleNamespace(warp_shader=warp, comp_shader=comp, params=params, source=None,
                            ps_version_warp=2 if warp else 0, ps_version_comp=2 if comp else 0)

@@ -17,13 +17,6 @@ void main() { v_uv = in_pos * 0.5 + 0.5; gl_Position = vec4(in_pos, 0.0, 1.0); }
 """
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    c = moderngl.create_standalone_context(backend="egl")
-    yield c
-    c.release()
-
-
 def render(ctx, hlsl: str, main_color=(0.25, 0.5, 0.75, 1.0), uniforms=None, stage="comp", warp_uv=(0.5, 0.5)):
     """Translate, compile and draw a 1x1 pixel (uv = 0.5, 0.5); returns ret.xyz as floats."""
     sh = translate(hlsl, stage)
@@ -35,7 +28,7 @@ def render(ctx, hlsl: str, main_color=(0.25, 0.5, 0.75, 1.0), uniforms=None, sta
             prog[ref.uniform].value = unit
     cells = None
     if stage == "warp":  # a 1x1-cell warp mesh whose four vertices all carry uv = warp_uv
-        from renderer.warp_mesh import pack_cells
+        from renderer.stages.warp_mesh import pack_cells
 
         cells = ctx.texture((2, 1), 4, pack_cells(np.full((2, 2, 2), warp_uv, "f4")).tobytes(), dtype="f4")
         cells.use(len(sh.samplers))

@@ -10,25 +10,27 @@ import threading
 
 import pytest
 
-from evo.store import Individual, RunStore, StoreError, VoteSummary
+from evo.checkpoint import Checkpoint, IndividualRecord, SelectionRecord
+from evo.run_folder import RunLock
+from evo.selection import VoteSummary
+from evo.store import Individual, RunStore, StoreError
 
 
 def _rec(ind_id, g, score, parents=(), op="seed"):
-    return {"id": ind_id, "generation": g, "genome": {"params": {"zoom": 1.0 + score}}, "genome_id": f"gid-{ind_id}",
-            "score": score, "stats": {"entropy": 5.0 + score}, "degenerate": None, "error": None,
-            "parents": list(parents), "operator": op}
+    return IndividualRecord(ind_id, g, {"params": {"zoom": 1.0 + score}}, f"gid-{ind_id}", list(parents), op, score,
+                            {"entropy": 5.0 + score})
 
 
 @pytest.fixture
 def run(tmp_path):
     store = RunStore(tmp_path / "runs")
     run = store.create("r1", {"run": {"seed": 1, "generations": 3, "population": 2, "mode": "autonomous"}})
-    run.write_checkpoint(0, {"individuals": [_rec("g0000-000", 0, 0.5), _rec("g0000-001", 0, 0.7)],
-                             "hall_of_fame": [{"id": "g0000-001", "score": 0.7}],
-                             "next": {"parents": [{"id": "g0000-001", "reason": "elite #1"}]}})
-    run.write_checkpoint(1, {"individuals": [_rec("g0001-000", 1, 0.7, ["g0000-001"], "elite"),
-                                             _rec("g0001-001", 1, 0.9, ["g0000-000", "g0000-001"], "crossbreed")],
-                             "hall_of_fame": [{"id": "g0001-001", "score": 0.9}, {"id": "g0000-001", "score": 0.7}]})
+    chosen = SelectionRecord([{"id": "g0000-001", "reason": "elite #1"}], [], {}, 0, {}, [], {})
+    run.write_checkpoint(Checkpoint(0, [_rec("g0000-000", 0, 0.5), _rec("g0000-001", 0, 0.7)], rng={},
+                                    hall_of_fame=[{"id": "g0000-001", "score": 0.7}], next=chosen))
+    run.write_checkpoint(Checkpoint(1, [_rec("g0001-000", 1, 0.7, ["g0000-001"], "elite"),
+                                        _rec("g0001-001", 1, 0.9, ["g0000-000", "g0000-001"], "crossbreed")], rng={},
+                                    hall_of_fame=[{"id": "g0001-001", "score": 0.9}, {"id": "g0000-001", "score": 0.7}]))
     for ind in ("g0000-000", "g0000-001", "g0001-000", "g0001-001"):
         run.individual_dir(ind).mkdir(parents=True)
         run.preset_path(ind).write_text(f"[preset00]\nzoom=1 // {ind}\n")
@@ -61,13 +63,11 @@ def test_list_runs_and_status(run, tmp_path):
     (summary,) = store.list_runs()
     assert summary.id == "r1" and summary.generation == 1 and summary.n_generations == 3
     assert summary.best_score == 0.9
-    assert run.status == "running"  # written by this (living) process
-    # a dead engine's "running" reads as stopped
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    state = json.loads((run.dir / "state.json").read_text())
-    state["pid"] = int(proc.stdout)
-    (run.dir / "state.json").write_text(json.dumps(state))
-    assert run.status == "stopped"
+    with RunLock(run.dir):  # running while a process holds the run's lock
+        assert run.status == "running"
+        with pytest.raises(StoreError, match="is running"):
+            RunLock(run.dir).acquire()
+    assert run.status == "stopped"  # "running" on disk, but nobody holds the lock
     run.write_state("finished", 1)
     assert store.open("r1").status == "finished"
 
@@ -114,7 +114,7 @@ def test_vote_summary_counts_each_voters_latest_vote(run):
     s = run.vote_summary(1)
     assert s["g0001-001"] == VoteSummary(likes=2, dislikes=0, best=1, score=4.0)
     assert s["g0001-000"].dislikes == 1 and s["g0001-000"].score == -1.0
-    assert run.individual("g0001-001").vote_summary.likes == 2
+    assert s["g0001-001"].likes == 2
     assert run.vote_summary(0) == {}
     with pytest.raises(ValueError):
         run.add_vote("g0001-001", "ann", 5)
@@ -128,7 +128,7 @@ def test_corrupt_files_name_the_file(run, tmp_path):
     gen.write_text('{"individuals": [')
     with pytest.raises(StoreError, match="gen_0001.json"):
         store.open("r1").load_generation(1)
-    gen.write_text(json.dumps({"format": 1, "individuals": [{"id": "x"}]}))
+    gen.write_text(json.dumps({"format": 1, "generation": 1, "rng": {}, "individuals": [{"id": "x"}]}))
     with pytest.raises(StoreError, match="gen_0001.json.*malformed"):
         store.open("r1").load_generation(1)
     (run.dir / "state.json").write_text(json.dumps({"status": "exploded"}))
@@ -145,7 +145,7 @@ def test_corrupt_files_name_the_file(run, tmp_path):
 
 
 def test_writes_are_atomic_and_strict_json(run):
-    run.write_checkpoint(2, {"individuals": [_rec("g0002-000", 2, float("nan"))]})
+    run.write_checkpoint(Checkpoint(2, [_rec("g0002-000", 2, float("nan"))], rng={}))
     text = run.checkpoint_path(2).read_text()
     assert "NaN" not in text
     assert json.loads(text)["individuals"][0]["score"] is None
@@ -163,3 +163,65 @@ def test_votes_database_is_wal(run):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
     assert os.path.exists(run.dir / "votes.sqlite")
+
+
+def test_best_pick_is_one_per_voter_and_generation(run):
+    run.cast_vote("g0001-000", "ann", 1, best=True)
+    run.cast_vote("g0001-001", "ann", 1, best=True)  # ann changes her pick
+    run.cast_vote("g0001-000", "bob", 1, best=True)
+    s = run.vote_summary(1)
+    assert (s["g0001-000"].likes, s["g0001-000"].best) == (2, 1)  # ann's old pick is now her like; bob's pick
+    assert (s["g0001-001"].likes, s["g0001-001"].best) == (1, 1)
+
+
+def test_scratch_folders_stay_inside_the_runs_folder(run):
+    d = run.store.scratch("breed", "abc123")
+    assert d.is_dir() and d.parent.parent == run.store.root / "_scratch"
+    for bad in ("../x", "", "a/b"):
+        with pytest.raises(StoreError):
+            run.store.scratch("breed", bad)
+
+
+def test_export_refuses_before_making_the_folder(run, tmp_path):
+    with pytest.raises(StoreError):
+        run.export(["g0000-009"], tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from evo.run_folder import RunLock
+lock = RunLock(Path(sys.argv[1]))
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_stop_signals_only_the_process_that_holds_the_run(run):
+    """A PID in state.json that is not the run's process (copied folder, reboot, reuse) is never
+    signalled; the lock holder is, and its death frees the run for resume."""
+    state = json.loads((run.dir / "state.json").read_text())
+    (run.dir / "state.json").write_text(json.dumps({**state, "status": "running", "pid": os.getppid()}))
+    assert run.status == "stopped"
+    with pytest.raises(StoreError, match="not running"):
+        run.stop()
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(run.dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert run.status == "running"
+        # the lock file names a PID with another start time: a reused PID, refused
+        lock = run.dir / "run.lock"
+        real = lock.read_text()
+        lock.write_text(json.dumps({**json.loads(real), "start": "1"}))
+        with pytest.raises(StoreError, match="not the process"):
+            run.stop()
+        assert holder.poll() is None
+        lock.write_text(real)
+        assert run.stop() == holder.pid
+        holder.wait(timeout=20)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    assert run.status == "stopped"

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from renderer.sweep import (MotionWatch, SweepConfig, code_error_records, render_file, render_sweep,
+from renderer.output.sweep import (SweepConfig, code_error_records, render_file, render_sweep,
                             shader_error_records)
 
 GOOD = """[preset00]
@@ -154,29 +154,13 @@ def test_record_helpers_read_report_and_equations():
     assert shader_error_records(Report()) == [{"stage": "comp", "reason": "log", "line": 3},
                                               {"stage": "warp", "reason": "GL error", "line": None, "frame": 2}]
     from renderer.equations import PresetEquations
-    from renderer.preset import parse_milk
+    from renderer.milk.preset import parse_milk
 
     text = "[preset00]\nzoom=1\nper_frame_1=a = 1;\nwave_0_per_point1=x = (;\n"
     preset = parse_milk(text)
     (rec,) = code_error_records(preset, PresetEquations(preset))
     assert rec["section"] == "wave0_per_point" and rec["line"] == 1 and rec["file_line"] == 4
     assert rec["error"] and "line" not in rec["error"].split(":")[0]
-
-
-def test_motion_watch():
-    still = np.full((8, 8, 3), 100, np.uint8)
-    w = MotionWatch(10)
-    for k in range(1, 11):
-        w.add(k, still)
-    assert w.result() == (False, True) and all(type(v) is bool for v in w.result())
-    w = MotionWatch(10)
-    for k in range(1, 11):
-        w.add(k, np.zeros((8, 8, 3), np.uint8) if k > 3 else still)  # black after warming up
-    assert w.result() == (True, True)
-    w = MotionWatch(10)
-    for k in range(1, 11):
-        w.add(k, np.full((8, 8, 3), 10 * k, np.uint8))
-    assert w.result() == (False, False)
 
 
 def test_empty_sweep_and_bad_frames():

@@ -1,4 +1,4 @@
-"""The synthetic music generator (renderer/synth.py) and how MilkDrop's analysis hears it."""
+"""The synthetic music generator (renderer/audio/synth.py) and how MilkDrop's analysis hears it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from renderer.audio import TARGET_RATE, AudioAnalyzer, load_audio
-from renderer.synth import ALL_PARTS, parse_key, synthesize, write_wav
+from renderer.audio.synth import ALL_PARTS, parse_key, synthesize, write_wav
 
 FPS = 60
 

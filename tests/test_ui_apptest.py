@@ -15,23 +15,15 @@ import ui_helpers
 from ui_helpers import make_run
 
 from evo.store import RunStore
-from renderer.preset import parse_milk
+from renderer.milk.preset import parse_milk
 
 TIMEOUT = 60
 
 
 def page_app(module: str) -> AppTest:
     """One page with the sidebar app.py draws around every page (the voter-name box)."""
-    script = f"from ui.common import voter_sidebar\nfrom ui import {module}\nvoter_sidebar()\n{module}.page()\n"
+    script = f"from ui.common import voter_sidebar\nfrom ui.pages import {module}\nvoter_sidebar()\n{module}.page()\n"
     return AppTest.from_string(script, default_timeout=TIMEOUT)
-
-
-@pytest.fixture
-def runs(tmp_path, monkeypatch):
-    root = tmp_path / "runs"
-    root.mkdir()
-    monkeypatch.setenv("LIANDAN_RUNS_DIR", str(root))
-    return root
 
 
 def texts(elements) -> str:
@@ -54,7 +46,7 @@ def vote(at: AppTest, kind: str, ind_id: str) -> AppTest:
 
 
 def test_empty_runs_dir_says_so(runs):
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     assert not at.exception
     assert "No runs in" in texts(at.info)
     assert str(runs) in texts(at.info)
@@ -62,7 +54,7 @@ def test_empty_runs_dir_says_so(runs):
 
 def test_vote_page_shows_newest_generation_as_animated_previews(runs):
     make_run(runs, "r1", population=5, generations=2)
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     assert not at.exception
     assert previews(at) == [f"g0001-{i:03d}" for i in range(5)]  # newest generation only, in order
     assert 'data-count="5"' in texts(at.markdown)
@@ -70,7 +62,7 @@ def test_vote_page_shows_newest_generation_as_animated_previews(runs):
 
 def test_voting_needs_a_name(runs):
     run = make_run(runs, "r1")
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     assert "Type your name" in texts(at.warning)
     assert at.button(key="like_g0000-000").disabled
     assert at.button(key="best_g0000-000").disabled
@@ -79,7 +71,7 @@ def test_voting_needs_a_name(runs):
 
 def test_clicks_store_votes_at_once_with_the_voter_name(runs):
     run = make_run(runs, "r1", population=4)
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     at.sidebar.text_input(key="voter").input("  ada  ").run()
     assert not at.button(key="like_g0000-001").disabled
     at = vote(at, "like", "g0000-001")
@@ -97,7 +89,7 @@ def test_clicks_store_votes_at_once_with_the_voter_name(runs):
 
 def test_best_of_batch_is_one_pick_per_voter(runs):
     run = make_run(runs, "r1", population=4)
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     at.sidebar.text_input(key="voter").input("bo").run()
     at = vote(at, "best", "g0000-000")
     at = vote(at, "best", "g0000-002")
@@ -112,7 +104,7 @@ def test_best_of_batch_is_one_pick_per_voter(runs):
 
 def test_vote_page_shows_the_parents_and_why(runs):
     run = make_run(runs, "r1", population=4, generations=2)
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     chosen = run.parents_of_next(0)
     assert "How generation 1 was made" in texts(at.subheader)
     assert sorted(previews(at, "liandan-parent")) == sorted(p["id"] for p in chosen)
@@ -124,9 +116,14 @@ def test_vote_page_shows_the_parents_and_why(runs):
 def test_waiting_run_shows_vote_progress(runs):
     run = make_run(runs, "r1", mode="interactive")
     state = run.state
-    run.write_state("waiting_votes", 0, votes_needed=3)  # this test process stands in for the engine
+    run.write_state("waiting_votes", 0, votes_needed=3)  # this test process stands in for the driver
     assert state["status"] == "waiting_votes"
-    at = page_app("page_vote").run()
+    with run.lock():
+        _vote_while_waiting(run)
+
+
+def _vote_while_waiting(run):
+    at = page_app("vote").run()
     at.sidebar.text_input(key="voter").input("ada").run()
     at = vote(at, "like", "g0000-000")
     assert "1 of 3" in texts(at.info)
@@ -161,7 +158,7 @@ def test_copies_of_a_genome_share_their_votes(runs):
     assert gen1[3].genome_id not in {i.genome_id for i in gen0}
     run.add_vote(gen0[1].id, "ada", +1)
     run.add_vote(gen0[2].id, "ada", -1)
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     assert not at.exception
     # defaults (weight 1, prior 1): one like is 2 * 2/3 - 1 = +1/3, one dislike -1/3
     assert combined_on_card(at, gen1[0].id) == pytest.approx(gen1[0].score + 1 / 3, abs=1e-3)
@@ -179,7 +176,7 @@ def test_copies_of_a_genome_share_their_votes(runs):
 def test_run_vote_settings_change_the_scores_and_the_formula(runs):
     run = make_run(runs, "r1", population=4, generations=1, overrides={"votes.prior": 2.0, "votes.weight": 0.5})
     run.add_vote("g0000-002", "ada", +1)
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     # prior 2, weight 0.5: one like gives rate 3/5, vote 0.2, times 0.5 = +0.1
     ind = run.individual("g0000-002")
     assert combined_on_card(at, ind.id) == pytest.approx(ind.score + 0.1, abs=1e-3)
@@ -201,7 +198,7 @@ def test_parents_list_shows_who_votes_left_out_and_who_re_entered(runs):
     nxt = ui_helpers.select_parents(run, 1, elite=2)  # the selection that made generation 2, redone on these votes
     assert [e["id"] for e in nxt["excluded"]] == [gen1[1].id]
     assert any(p["id"] == old.id and p["reentered"] for p in nxt["parents"])
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     assert not at.exception
     assert "How generation 2 was made" in texts(at.subheader)
     assert old.id in previews(at, "liandan-parent")
@@ -216,7 +213,7 @@ def test_parents_list_shows_who_votes_left_out_and_who_re_entered(runs):
 def test_selected_generation_says_votes_now_shape_the_one_after(runs):
     run = make_run(runs, "r1", population=4, generations=2)
     ui_helpers.select_parents(run, 1)  # an autonomous run already picked generation 2's parents
-    at = page_app("page_vote").run()
+    at = page_app("vote").run()
     note = texts(at.info)
     assert "Parents for generation 2 were already chosen" in note
     assert "parents of generation 3" in note and "liked ones re-enter" in note and "disliked ones are left out" in note
@@ -229,7 +226,7 @@ def test_selected_generation_says_votes_now_shape_the_one_after(runs):
 
 def test_preset_page_shows_parameters_code_and_stats(runs):
     run = make_run(runs, "r1")
-    at = page_app("page_preset").run()
+    at = page_app("preset").run()
     assert not at.exception
     ind = run.load_generation(0)[0]
     text = run.preset_path(ind.id).read_text(encoding="latin-1")
@@ -249,7 +246,7 @@ def test_preset_page_shows_parameters_code_and_stats(runs):
 def test_runs_page_lists_runs_and_lineage(runs):
     make_run(runs, "r1", population=4, generations=2)
     make_run(runs, "r2", population=3, generations=1)
-    at = page_app("page_runs").run()
+    at = page_app("runs").run()
     assert not at.exception
     listed = at.dataframe[0].value["run"].tolist()
     assert sorted(listed) == ["r1", "r2"]
@@ -260,34 +257,22 @@ def test_runs_page_lists_runs_and_lineage(runs):
     assert shown[0] == "g0001-002" and sorted(shown[1:]) == sorted(ind.parents)
 
 
-def test_runs_page_only_passes_flags_liandan_evolve_has(runs):
-    from typer.testing import CliRunner
-
-    from ui.cli import app
-    from ui.page_runs import evolve_args
-
-    args = evolve_args("x", 4, 2, 0, "interactive", runs / "s", runs / "a.wav", runs / "c.toml", 0)
-    help_text = CliRunner().invoke(app, ["evolve", "--help"], env={"COLUMNS": "200", "TERM": "dumb"}).output
-    for flag in (a for a in args if a.startswith("--")):
-        assert flag in help_text, f"liandan evolve has no {flag}"
-
-
 @pytest.fixture
 def launched(monkeypatch):
-    """Background CLI jobs the Runs page starts, recorded instead of started."""
+    """Runs the Runs page starts in the background, recorded instead of started."""
     calls = []
 
-    def fake(*args, log_path):
-        calls.append(list(args))
+    def fake(self, log_name="resume"):
+        calls.append((self.id, log_name))
         return 4242
 
-    monkeypatch.setattr("ui.page_runs.launch_background", fake)
+    monkeypatch.setattr("evo.store.Run.launch", fake)
     return calls
 
 
 def test_runs_page_branches_a_new_run_from_an_individual(runs, launched):
     make_run(runs, "r1", population=4, generations=2)
-    at = page_app("page_runs").run()
+    at = page_app("runs").run()
     at.sidebar.selectbox(key="runs_run").select("r1").run()
     at.selectbox(key="lineage_ind_r1_1").select("g0001-003").run()
     form_button = [b for b in at.button if b.label == "Branch and start"][0]
@@ -297,27 +282,29 @@ def test_runs_page_branches_a_new_run_from_an_individual(runs, launched):
     branched = RunStore(runs).open(new_id)
     assert branched.config["branch"]["run"] == "r1" and branched.config["branch"]["individual"] == "g0001-003"
     assert branched.config["branch"]["genome"] == RunStore(runs).open("r1").individual("g0001-003").genome
-    assert launched == [["resume", new_id, "--runs-dir", str(runs)]]
+    assert launched == [(new_id, "resume")]
     assert "started r1-from-g0001-003" in texts(at.success)
 
 
-def test_runs_page_checks_the_config_before_starting(tmp_path):
-    from ui.page_runs import config_problem, interactive_config
-
-    good = tmp_path / "good.toml"
-    good.write_text(interactive_config(5, 60))
-    assert config_problem(good, {"run.population": 4, "run.mode": "interactive"}) is None
-    assert "ga.elite" in config_problem(good, {"run.population": 2})  # elites need a bigger population
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[run]\nvotes_needed = -1\n")
-    assert "votes_needed" in config_problem(bad, {})
+def test_runs_page_refuses_a_config_the_driver_would_refuse(runs, launched):
+    at = page_app("runs").run()
+    {t.label: t for t in at.text_input}["Run name"].input("tiny")
+    numbers = {n.label: n for n in at.number_input}
+    numbers["Population"].set_value(3)
+    numbers["Interactive: votes to wait for"].set_value(2)
+    at.radio[0].set_value("interactive")
+    {t.label: t for t in at.text_input}["Seed folder (blank: the projectM presets, else the built-in seeds)"].input(
+        str(runs / "no such folder"))
+    [b for b in at.button if b.label == "Start"][0].click().run()
+    assert not at.exception and launched == [] and not RunStore(runs).exists("tiny")
+    assert "no such folder" in texts(at.error)
 
 
 @pytest.mark.slow
 def test_runs_page_starts_a_run_the_cli_accepts(runs, launched):
-    from ui_helpers import SEEDS, liandan
+    from ui_helpers import SEEDS
 
-    at = page_app("page_runs").run()
+    at = page_app("runs").run()
     boxes = {t.label: t for t in at.text_input}
     boxes["Run name"].input("started")
     boxes["Seed folder (blank: the projectM presets, else the built-in seeds)"].input(str(SEEDS))
@@ -329,21 +316,21 @@ def test_runs_page_starts_a_run_the_cli_accepts(runs, launched):
     at.radio[0].set_value("interactive")
     [b for b in at.button if b.label == "Start"][0].click().run()
     assert not at.exception
-    assert len(launched) == 1 and launched[0][:3] == ["evolve", "--run", "started"]
-    config = Path(launched[0][launched[0].index("--config") + 1])
-    assert "votes_needed = 7" in config.read_text()
-    # the command line the page built runs for real
-    done = subprocess.run(liandan(*launched[0], "--frames", "16", "--size", "48"), cwd=ui_helpers.REPO,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert launched == [("started", "evolve")]
     run = RunStore(runs).open("started")
     assert run.config["run"]["mode"] == "interactive" and run.config["run"]["votes_needed"] == 7
+    assert run.status == "stopped" and run.generations() == []
+    # what Run.launch runs in the background, for real (one generation of 3: no vote wait)
+    done = subprocess.run([sys.executable, "-m", "evo.driver", "started", "--runs-dir", str(runs)],
+                          cwd=ui_helpers.REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = RunStore(runs).open("started")
     assert run.status == "finished" and len(run.load_generation(0)) == 3
 
 
 def test_breed_page_makes_a_child_that_parses(runs):
     make_run(runs, "r1", population=4)
-    at = page_app("page_breed").run()
+    at = page_app("breed").run()
     assert "Pick two parents." not in texts(at.info)  # both pickers default to the run
     at.selectbox(key="b_ind_r1_0").select("g0000-002").run()
     at.slider(key="breed_ratio").set_value(0.3).run()
@@ -409,7 +396,7 @@ def test_whole_app_starts_on_the_vote_page(runs):
 def test_ui_command_binds_localhost_unless_told(monkeypatch, tmp_path, extra, host):
     from typer.testing import CliRunner
 
-    import ui.cli_ui
+    import ui.cli.serve
     from ui.cli import app
 
     seen = {}
@@ -418,7 +405,7 @@ def test_ui_command_binds_localhost_unless_told(monkeypatch, tmp_path, extra, ho
         seen.update(cmd=cmd, env=env)
         return 0
 
-    monkeypatch.setattr(ui.cli_ui.subprocess, "call", fake_call)
+    monkeypatch.setattr(ui.cli.serve.subprocess, "call", fake_call)
     result = CliRunner().invoke(app, ["ui", "--runs-dir", str(tmp_path / "r"), "--port", "8765", *extra])
     assert result.exit_code == 0, result.output
     cmd = seen["cmd"]
@@ -435,8 +422,8 @@ def test_typed_run_name_survives_a_rerun_a_second_later(runs, launched, monkeypa
     clock = iter(range(1_700_000_000, 1_700_000_100))
     real_strftime = time_module.strftime
     monkeypatch.setattr(time_module, "strftime", lambda fmt, t=None: real_strftime(fmt, time_module.gmtime(next(clock))))
-    at = page_app("page_runs").run()
+    at = page_app("runs").run()
     [t for t in at.text_input if t.label == "Run name"][0].input("mine")
     [b for b in at.button if b.label == "Start"][0].click().run()
     assert not at.exception
-    assert launched and launched[0][:3] == ["evolve", "--run", "mine"]
+    assert launched == [("mine", "evolve")]

@@ -134,7 +134,7 @@ def test_votes_in_the_browser_steer_the_next_generation(tmp_path, browser, proce
     reasons = {p["id"]: p["reason"] for p in parents}
     assert "elite #1" in reasons[underdog.id]
     assert "elite" not in reasons.get(favourite.id, "")
-    excluded = (run.read_checkpoint(0).get("next") or {}).get("excluded") or []
+    excluded = (run.read_checkpoint(0).to_json().get("next") or {}).get("excluded") or []
     assert [e["id"] for e in excluded] == [favourite.id]  # one dislike, no like: kept out of the pool
     wait_for(lambda: 1 in run.generations(), 60, "generation 1", log=evolve_log)
     gen1 = run.load_generation(1)

@@ -11,53 +11,23 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-import evo.engine as engine
-from evo.cli_evolve import best_individuals
+import evo.driver as driver
+from evo.checkpoint import Checkpoint, IndividualRecord
 from evo.config import ConfigError, load_config
-from evo.engine import replay_selection, resume_run, start_run
+from evo.driver import replay_selection, resume_run, start_run
 from evo.seeds import seed_paths
-from evo.store import RunStore, VoteSummary
-from evo.votes import ParentPool, VoteRule, combined_score, describe_votes, ordinal
+from evo.selection import ParentPool, VoteRule, VoteSummary, combined_score, describe_votes, ordinal
+from evo.store import RunStore
+from helpers import run_snapshot as snapshot
+from helpers import tiny_config
 
-TINY = {
-    "run.population": 6, "run.generations": 3, "fitness.frames": 16, "fitness.width": 64, "fitness.height": 64,
-    "fitness.mesh": [16, 12], "fitness.skip": 4, "fitness.sample_every": 2, "fitness.timeout_s": 3.0,
-    "preview.size": 32, "preview.frames": 4, "evaluation.workers": 0, "ga.elite": 1, "ga.hall_of_fame": 4,
-}
-
-
-@pytest.fixture(scope="module")
-def seeds_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("seeds")
-    for p in seed_paths():
-        shutil.copy(p, d / p.name)
-    return d
-
-
-def tiny(seeds_dir: Path, **over):
-    return load_config(None, {**TINY, "seeds.dir": str(seeds_dir), **over})
-
-
-def snapshot(run_dir: Path) -> dict:
-    """Checkpoints and presets minus wall-clock facts (the vote log itself holds times)."""
-
-    def strip(x):
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if k not in ("timing", "created", "updated", "pid")}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-
-    out = {p.name: strip(json.loads(p.read_text())) for p in sorted((run_dir / "generations").glob("gen_*.json"))}
-    for p in sorted((run_dir / "individuals").glob("*/preset.milk")):
-        out[p.parent.name] = p.read_text()
-    return out
+def tiny(seeds_dir, **over):
+    return tiny_config(seeds_dir, **over)
 
 
 def as_json(x):
@@ -109,8 +79,7 @@ def test_reason_words():
 
 
 def member(i: str, score: float, gid: str | None = None, generation: int = 1, error: str | None = None):
-    return SimpleNamespace(id=i, score=score, genome_id=gid or f"gid-{i}", generation=generation,
-                           result={"score": score, "error": error})
+    return SimpleNamespace(id=i, score=score, genome_id=gid or f"gid-{i}", generation=generation, error=error)
 
 
 def test_pool_liked_underdog_becomes_elite_and_disliked_never_competes():
@@ -164,15 +133,15 @@ def test_pool_when_everyone_is_disliked_falls_back_to_the_machine():
 
 
 def _rec(ind, g, gid, score=0.5):
-    return {"id": ind, "generation": g, "genome": {}, "genome_id": gid, "score": score, "parents": [], "operator": "seed"}
+    return IndividualRecord(ind, g, {}, gid, [], "seed", score)
 
 
 @pytest.fixture
 def run(tmp_path):
     store = RunStore(tmp_path / "runs")
     run = store.create("r", {"run": {"population": 2, "generations": 3}, "votes": {"weight": 1.0}})
-    run.write_checkpoint(0, {"individuals": [_rec("g0000-000", 0, "A", 0.9), _rec("g0000-001", 0, "B", 0.2)]})
-    run.write_checkpoint(1, {"individuals": [_rec("g0001-000", 1, "A", 0.9), _rec("g0001-001", 1, "C", 0.5)]})
+    run.write_checkpoint(Checkpoint(0, [_rec("g0000-000", 0, "A", 0.9), _rec("g0000-001", 0, "B", 0.2)], rng={}))
+    run.write_checkpoint(Checkpoint(1, [_rec("g0001-000", 1, "A", 0.9), _rec("g0001-001", 1, "C", 0.5)], rng={}))
     return run
 
 
@@ -201,9 +170,9 @@ def test_votes_attach_to_genomes_across_generations(run):
     early, c2 = run.genome_votes(upto_id=2)
     assert c2 == 2 and (early["A"].likes, early["A"].best) == (2, 1) and "B" not in early
     # export ranks genomes by the same numbers: A 0.9 + 0 + 1.0, B (liked) 0.2 + 0.33, C 0.5 unvoted
-    assert best_individuals(run, 3) == ["g0000-000", "g0000-001", "g0001-001"]
+    assert run.best(3) == ["g0000-000", "g0000-001", "g0001-001"]
     run.add_vote("g0001-001", "eve", 1, best=True)  # C: 0.5 + 0.33 + 1.0
-    assert best_individuals(run, 3) == ["g0000-000", "g0001-001", "g0000-001"]
+    assert run.best(3) == ["g0000-000", "g0001-001", "g0000-001"]
 
 
 # ---------------------------------------------------------------- the engine
@@ -218,7 +187,7 @@ def _gen0_votes(store: RunStore, run_id: str, log: list):
         if event["type"] != "generation_start" or event["generation"] != 1 or log:
             return
         run = store.open(run_id)
-        ck0 = run.read_checkpoint(0)
+        ck0 = run.read_checkpoint(0).to_json()
         carried = {o["genome_id"] for o in ck0["next"]["offspring"]}
         gen0 = run.load_generation(0)
         underdog = min((i for i in gen0 if not i.error and i.genome_id not in carried), key=lambda i: (i.score, i.id))
@@ -239,12 +208,12 @@ def test_autonomous_votes_on_g_shape_parents_of_g_plus_2(tmp_path, seeds_dir):
     start_run(tiny(seeds_dir), store, "auto", progress=_gen0_votes(store, "auto", log))
     underdog, elite = log
     run = store.open("auto")
-    assert run.read_checkpoint(0)["next"]["votes"]["cutoff"] == 0  # gen 1 was chosen before anyone voted
+    assert run.read_checkpoint(0).to_json()["next"]["votes"]["cutoff"] == 0  # gen 1 was chosen before anyone voted
     gen1 = run.load_generation(1)
     copy = next(i for i in gen1 if i.operator == "elite")
     assert copy.parents == [elite] and underdog.genome_id not in {i.genome_id for i in gen1}
 
-    nxt = run.read_checkpoint(1)["next"]
+    nxt = run.read_checkpoint(1).to_json()["next"]
     parents = {p["id"]: p for p in nxt["parents"]}
     # the liked gen-0 underdog re-entered and tops the combined ranking (machine + 0.6 + 1.5 > 1)
     assert parents[underdog.id]["reentered"] and parents[underdog.id]["generation"] == 0
@@ -260,7 +229,7 @@ def test_autonomous_votes_on_g_shape_parents_of_g_plus_2(tmp_path, seeds_dir):
 
 @pytest.mark.slow
 def test_interactive_waits_for_people_and_their_underdog_becomes_a_parent(tmp_path, seeds_dir, monkeypatch):
-    monkeypatch.setattr(engine, "VOTE_POLL_S", 0.01)
+    monkeypatch.setattr(driver, "VOTE_POLL_S", 0.01)
     store = RunStore(tmp_path / "runs")
     seen: list[int] = []
     chosen: list = []
@@ -319,7 +288,7 @@ def test_resume_with_votes_equals_uninterrupted_and_selection_replays(tmp_path, 
     hook = _gen0_votes(store, "cut", [])
     with pytest.raises(KeyboardInterrupt):
         start_run(cfg, store, "cut", progress=interrupting(hook))
-    assert store.open("cut").generations() == [0, 1] and store.open("cut").read_checkpoint(1).get("next") is None
+    assert store.open("cut").generations() == [0, 1] and store.open("cut").read_checkpoint(1).next is None
     with pytest.raises(KeyboardInterrupt):
         resume_run("cut", store, progress=interrupting(hook))
     resume_run("cut", store, progress=interrupting(hook))
@@ -338,7 +307,7 @@ def test_resume_with_votes_equals_uninterrupted_and_selection_replays(tmp_path, 
     run.add_vote(late.id, "eve", -1)
     run.add_vote(run.load_generation(0)[1].id, "eve", 1, best=True)
     for g in (0, 1):
-        recorded = run.read_checkpoint(g)["next"]
+        recorded = run.read_checkpoint(g).to_json()["next"]
         by_genome, cutoff = run.genome_votes(upto_id=recorded["votes"]["cutoff"])
         assert as_json({k: [s.likes, s.dislikes, s.best] for k, s in by_genome.items()}) == recorded["votes"]["by_genome"]
         assert as_json(replay_selection(run, g)) == as_json(recorded)

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,14 +47,14 @@ def _colour(k: int) -> tuple[int, int, int]:
     return ((60 * k + 40) % 200, (110 * k + 80) % 200, (170 * k + 20) % 200)
 
 
-def _record(g: int, i: int, preset_path: Path, parents: list[str], operator: str, score: float) -> dict:
+def _record(g: int, i: int, preset_path: Path, parents: list[str], operator: str, score: float):
+    from evo.checkpoint import IndividualRecord
     from evo.genome import genome_from_preset, genome_id
-    from renderer.preset import load_milk
+    from renderer.milk.preset import load_milk
 
     genome = genome_from_preset(load_milk(preset_path))
-    return {"id": f"g{g:04d}-{i:03d}", "generation": g, "genome": genome.to_json(), "genome_id": genome_id(genome),
-            "parents": parents, "operator": operator, "score": score, "stats": {"entropy": 3.0 + i, "edge_density": 0.1 * i},
-            "error": None, "degenerate": None}
+    return IndividualRecord(f"g{g:04d}-{i:03d}", g, genome.to_json(), genome_id(genome), parents, operator, score,
+                            {"entropy": 3.0 + i, "edge_density": 0.1 * i})
 
 
 def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generations: int = 1,
@@ -65,9 +64,11 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
     Every generation but the last has ``next`` (parents and reasons), like a run whose selection
     already happened; the last one is still open for votes.
     """
+    from evo.checkpoint import Checkpoint
     from evo.config import load_config
-    from evo.store import RunStore, atomic_write_bytes
-    from renderer.preset import dump_milk, load_milk
+    from evo.store import RunStore
+    from renderer.milk.preset import dump_milk, load_milk
+    from renderer.output.files import atomic_write_bytes
 
     files = seed_files()
     cfg = load_config(None, {"run.population": population, "run.generations": max(generations, 2), "run.mode": mode,
@@ -81,45 +82,33 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
             src = files[(g + i) % len(files)]
             parents = [f"seed:{src.name}"] if g == 0 else [prev[i % len(prev)], prev[(i + 1) % len(prev)]]
             rec = _record(g, i, src, parents, "seed" if g == 0 else "crossbreed", round(0.3 + 0.1 * i, 3))
-            d = run.individual_dir(rec["id"])
+            d = run.individual_dir(rec.id)
             d.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
             atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(i)))
             atomic_write_bytes(d / "still.png", tiny_png(_colour(i)))
             records.append(rec)
-        body = {"individuals": records, "hall_of_fame": [], "logbook": [{"gen": g, "best": 0.6, "mean": 0.45}], "next": None}
-        run.write_checkpoint(g, body)
+        run.write_checkpoint(Checkpoint(g, records, rng={}, logbook=[{"gen": g, "best": 0.6, "mean": 0.45}]))
         if g + 1 < generations:
             select_parents(run, g)
-        prev = [r["id"] for r in records]
+        prev = [r.id for r in records]
     run.write_state("waiting_votes" if mode == "interactive" else "stopped", generations - 1, pid=None)
     return store.open(run_id)
 
 
-@dataclass
-class _Member:
-    """What evo.votes.ParentPool reads of the engine's Member."""
-
-    id: str
-    generation: int
-    genome_id: str
-    score: float
-    result: dict
-
-
 def select_parents(run, g: int, elite: int = 1, tournaments: int = 2, seed: int = 0) -> dict:
-    """(Re)write generation ``g``'s ``next`` as the engine's selection does: the real evo.votes pool
+    """(Re)write generation ``g``'s ``next`` as the engine's selection does: the real evo.selection pool
     on the run's votes by genome, earlier generations as the re-entry archive (one member per
     genome, the latest), ``elite`` elites and ``tournaments`` tournament wins."""
     import random
 
-    from evo.votes import ParentPool, VoteRule, summary_to_json
+    from evo.checkpoint import SelectionRecord
+    from evo.selection import ParentPool, VoteRule, summary_to_json
 
-    def members(x: int) -> list[_Member]:
-        return [_Member(r["id"], r["generation"], r["genome_id"], r["score"], {"score": r["score"], "error": r["error"]})
-                for r in run.read_checkpoint(x)["individuals"]]
+    def members(x: int) -> list:
+        return list(run.read_checkpoint(x).individuals)
 
-    archive: dict[str, _Member] = {}
+    archive: dict = {}
     for x in run.generations():
         if x < g:
             archive.update({m.genome_id: m for m in members(x)})
@@ -131,10 +120,9 @@ def select_parents(run, g: int, elite: int = 1, tournaments: int = 2, seed: int 
     for _ in range(tournaments):
         pool.tournament(py, int(run.config.get("ga", {}).get("tournament_size", 3)))
     ck = run.read_checkpoint(g)
-    ck["next"] = {"parents": pool.reasons(), "excluded": pool.excluded, "votes_used": pool.votes_used(),
-                  "votes": {"cutoff": cutoff, "by_genome": summary_to_json(by_genome)}, "offspring": [], "rng": {}}
-    run.write_checkpoint(g, ck)
-    return ck["next"]
+    ck.next = SelectionRecord(pool.reasons(), pool.excluded, pool.votes_used(), cutoff, summary_to_json(by_genome), [], {})
+    run.write_checkpoint(ck)
+    return ck.next.to_json()
 
 
 # ---------------------------------------------------------------- processes

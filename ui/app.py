@@ -12,16 +12,16 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from ui import page_breed, page_preset, page_runs, page_vote  # noqa: E402
+from ui.pages import breed, preset, runs, vote  # noqa: E402
 from ui.common import runs_dir, voter_sidebar  # noqa: E402
 
 st.set_page_config(page_title="liandan 炼丹", page_icon="🔥", layout="wide")
 
 pages = [
-    st.Page(page_vote.page, title="Vote", url_path="vote", default=True),
-    st.Page(page_runs.page, title="Runs", url_path="runs"),
-    st.Page(page_breed.page, title="Breed", url_path="breed"),
-    st.Page(page_preset.page, title="Preset", url_path="preset"),
+    st.Page(vote.page, title="Vote", url_path="vote", default=True),
+    st.Page(runs.page, title="Runs", url_path="runs"),
+    st.Page(breed.page, title="Breed", url_path="breed"),
+    st.Page(preset.page, title="Preset", url_path="preset"),
 ]
 current = st.navigation(pages)
 # Drawn here, not in a page, so the name is kept when the person switches pages.

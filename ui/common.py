@@ -1,13 +1,15 @@
 """What every page shares: where runs live, who is voting, and how a preview is shown.
 
 The UI touches runs only through ``evo.store`` and renders nothing itself: previews are files the
-engine wrote, and anything new (a bred child, an uploaded preset) is rendered by a subprocess
-(``python -m ui.render_preview``), so the Streamlit process never creates a GL context.
+driver wrote, and anything new (a bred child, an uploaded preset) is rendered by a subprocess
+(``python -m ui.render_preview``) into a store scratch folder, so the Streamlit process never
+creates a GL context.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import os
@@ -19,7 +21,6 @@ from pathlib import Path
 import streamlit as st
 
 from evo.store import Run, RunStore, StoreError
-from evo.votes import VoteRule
 
 RUNS_DIR_ENV = "LIANDAN_RUNS_DIR"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,46 +68,30 @@ def show_preview(path: Path | None, caption: str = "", width: int = 160, css_cla
     st.markdown(preview_html(path, caption, width, css_class), unsafe_allow_html=True)
 
 
-def liandan_command(*args: str) -> list[str]:
-    """The CLI as a subprocess command line (same interpreter, so the same virtualenv)."""
-    return [sys.executable, "-m", "ui.cli", *args]
-
-
-def launch_background(*args: str, log_path: Path) -> int:
-    """Start a long CLI job (evolve, resume) detached from this Streamlit session; returns its pid.
-
-    Detached (own session) so closing the browser or restarting the app never stops a run.
-    """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            liandan_command(*args), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=REPO_ROOT, env=dict(os.environ, LP_NUM_THREADS="0"),
-        )
-    return proc.pid
-
-
-def render_preview(milk_text: str, out_dir: Path, frames: int = 60, size: int = 128, timeout_s: float = 300.0) -> dict:
-    """Render a preset in a subprocess; returns its result (score, stats, error) and writes
-    ``preview.webp`` / ``still.png`` into ``out_dir``. Cached: same folder, same text, no rerun."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def render_preview(milk_text: str, kind: str, frames: int = 60, size: int = 128, timeout_s: float = 300.0
+                   ) -> tuple[dict, Path]:
+    """Render a preset in a subprocess into a scratch folder of the store named by the text's
+    hash; returns its result (score, stats, error) and the folder (``preview.webp``,
+    ``still.png``). Cached: the same text is rendered once."""
+    data = milk_text.encode("latin-1", errors="replace")
+    out_dir = store().scratch(kind, hashlib.sha1(data).hexdigest()[:16])
     result_path = out_dir / "result.json"
     if result_path.is_file() and (out_dir / "preview.webp").is_file():
         try:
-            return json.loads(result_path.read_text())
+            return json.loads(result_path.read_text()), out_dir
         except (OSError, json.JSONDecodeError):
             pass
     src = out_dir / "preset.milk"
-    src.write_bytes(milk_text.encode("latin-1", errors="replace"))
+    src.write_bytes(data)
     cmd = [sys.executable, "-m", "ui.render_preview", str(src), str(out_dir), "--frames", str(frames), "--size", str(size)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=REPO_ROOT,
                               env=dict(os.environ, LP_NUM_THREADS="0"))
     except subprocess.TimeoutExpired:
-        return {"error": f"rendering took over {timeout_s:.0f} s"}
+        return {"error": f"rendering took over {timeout_s:.0f} s"}, out_dir
     if done.returncode != 0 or not result_path.is_file():
-        return {"error": (done.stderr or done.stdout or "renderer failed")[-2000:]}
-    return json.loads(result_path.read_text())
+        return {"error": (done.stderr or done.stdout or "renderer failed")[-2000:]}, out_dir
+    return json.loads(result_path.read_text()), out_dir
 
 
 def run_ids() -> list[str]:
@@ -129,13 +114,3 @@ def pick_run(label: str = "Run", key: str = "run") -> Run | None:
     except StoreError as exc:
         st.error(str(exc))
         return None
-
-
-def vote_rule(run: Run) -> VoteRule:
-    """The run's ``[votes]`` section as the engine's own formula (evo.votes), so the page shows
-    exactly what selection computes; a malformed section falls back to the defaults."""
-    votes = run.config.get("votes")
-    try:
-        return VoteRule.from_config(votes if isinstance(votes, dict) else {})
-    except (TypeError, ValueError):
-        return VoteRule()

@@ -39,7 +39,7 @@ from .scalar_backend import build_scalar
 from .vector_backend import build_vector
 
 try:                                   # the lead's preset model, when present
-    from renderer.preset import code_text as _code_text
+    from renderer.milk.preset import code_text as _code_text
 except Exception:                      # pragma: no cover - contract fallback
     _code_text = None
 

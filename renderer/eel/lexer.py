@@ -105,7 +105,7 @@ def join_lines(lines: list[str]) -> tuple[str, list[int]]:
     """MilkDrop 2's join: comments cut per line, lines concatenated with NO separator.
 
     Returns (text, offsets) with offsets[i] = where line i+1 begins in text. Used when
-    renderer.preset.code_text is unavailable; same contract.
+    renderer.milk.preset.code_text is unavailable; same contract.
     """
     parts, offsets, at = [], [], 0
     for line in lines:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import hlsl_ast as A
+from .glsl_exprs import NeedWritable, emit_expr
 from .glsl_intrinsics import TEX_HELPERS, Expr, call_intrinsic, floatify, to
 from .hlsl_lexer import ShaderError
 from .hlsl_types import BOOL, FLOAT, INT, VOID, HType, binary_result, common_type, convert, parse_type_name
@@ -37,14 +38,6 @@ class EmitResult:
     samplers: dict = field(default_factory=dict)      # uniform name -> SamplerRef
     texsizes: set = field(default_factory=set)        # texture names with a texsize_ uniform
     blur_level: int = 0
-
-
-class NeedWritable(Exception):
-    """A preset assigns to a uniform (legal in HLSL): re-emit with a writable copy of it."""
-
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
 
 
 class Emitter:
@@ -303,7 +296,6 @@ class Emitter:
 
     # ---- expressions -----------------------------------------------------------------------
     def expr(self, e) -> Expr:
-        from .glsl_exprs import emit_expr
         return emit_expr(self, e)
 
     def construct(self, t: HType, args: list[Expr], node) -> Expr:

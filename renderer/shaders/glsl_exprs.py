@@ -15,6 +15,14 @@ _CMP = {"<": "lessThan", ">": "greaterThan", "<=": "lessThanEqual", ">=": "great
         "==": "equal", "!=": "notEqual"}
 
 
+class NeedWritable(Exception):
+    """A preset assigns to a uniform (legal in HLSL): re-emit with a writable copy of it."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 def emit_expr(em, e) -> Expr:
     if isinstance(e, A.Num):
         if e.is_float:
@@ -198,7 +206,6 @@ def _root_name(e):
 
 
 def require_lvalue(em, node, target_node, target: Expr):
-    from .glsl_emit import NeedWritable
     if target.lvalue:
         return
     root = _root_name(target_node)
@@ -246,4 +253,4 @@ def ternary(em, e: A.Ternary) -> Expr:
     return res if ft.base == r.base else Expr(to(res, r.with_dim(ft.dim)), r.with_dim(ft.dim))
 
 
-__all__ = ["emit_expr", "parse_type_name"]
+__all__ = ["NeedWritable", "emit_expr", "parse_type_name"]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.warp_mesh import CellUV
+from renderer.stages.warp_mesh import CellUV
 
 from .blur import BlurPyramid, BlurRange, blur_range
 from .cache import GLSLCompileError, program_cache, translate_cached
@@ -154,7 +154,7 @@ class _ShaderPass:
 
 class WarpShaderPass(_ShaderPass):
     """The warp shader over the whole picture; uv at each pixel is MilkDrop's warped uv as the
-    warp mesh interpolates it (the same triangles as renderer.warp_mesh's cell pass)."""
+    warp mesh interpolates it (the same triangles as renderer.stages.warp_mesh's cell pass)."""
 
     def __init__(self, ctx, shader, program, res, values, wrap, mesh=(48, 36)):
         super().__init__(ctx, shader, program, res, values, wrap)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from renderer.warp_mesh import MESH_UV_GLSL
+from renderer.stages.warp_mesh import MESH_UV_GLSL
 
 from .glsl_emit import emit
 from .hlsl_lexer import ShaderError, preprocess

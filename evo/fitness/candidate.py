@@ -1,0 +1,116 @@
+"""One candidate's evaluation: render its preset, measure sampled frames, score the statistics.
+
+Evaluation is a pure function of (genome, settings): the render seed and the audio are part of
+the settings, nothing reads the clock or global random state (except the timeout, which only
+decides *whether* a result exists). That is what lets results be cached by genome id and makes
+a run independent of how many workers evaluated it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evo.config import EvalSettings
+from evo.fitness.previews import preview_indices, write_previews
+from evo.fitness.score import WORST_SCORE, score_stats
+from evo.fitness.statistics import frame_statistics
+
+
+CANDIDATE_SOURCE = "<genome>"
+"""The name a candidate's preset is read under (error messages and warnings say it)."""
+
+
+class CandidateTimeout(Exception):
+    pass
+
+
+def make_analyzer(settings: EvalSettings):
+    from renderer.audio import AudioAnalyzer, default_analyzer, load_audio
+
+    f = settings.fitness
+    if f.audio:
+        return AudioAnalyzer(load_audio(f.audio), fps=f.fps)
+    # Only as much synthetic music as a render hears (synthesis costs ~40 ms per second of it).
+    seconds = min(30.0, max(4.0, float(np.ceil(f.frames / f.fps)) + 2.0))
+    return default_analyzer(fps=f.fps, seconds=seconds, seed=f.audio_seed)
+
+
+def make_renderer(settings: EvalSettings):
+    # One rasteriser thread: two single-threaded processes are the fastest arrangement on two
+    # cores, and threads cost 1.5-4x at 128x128 on llvmpipe. Set before the first GL context.
+    os.environ.setdefault("LP_NUM_THREADS", "0")
+    from renderer import Renderer
+
+    f = settings.fitness
+    return Renderer(width=f.width, height=f.height, mesh=tuple(f.mesh), fps=f.fps, seed=f.render_seed)
+
+
+def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, out_dir: Path | None = None) -> dict:
+    """Render and score one candidate given as ``.milk`` text (read once, as any player reads the
+    file); never raises for anything the candidate did wrong.
+
+    Returns ``{"score", "stats", "degenerate", "error", "warnings", "seconds"}``; on failure the
+    score is WORST_SCORE and ``error`` says what happened. ``out_dir`` receives preview.webp and
+    still.png made from the frames already rendered (no second render).
+    """
+    t0, c0 = time.monotonic(), time.process_time()
+    result: dict[str, Any] = {"score": WORST_SCORE, "stats": {}, "degenerate": None, "error": None, "warnings": []}
+    f = settings.fitness
+    try:
+        from renderer.milk.preset import parse_milk
+
+        preset = parse_milk(milk_text, source=CANDIDATE_SOURCE)
+        report = renderer.load(preset)
+        result["warnings"] = [str(e) for e in getattr(report, "errors", [])][:20]
+        with np.errstate(all="ignore"):  # hostile equations overflow by design; the stats judge the result
+            frames = _render(renderer, analyzer, settings, t0 + f.timeout_s,
+                             wanted_frames(settings, previews=out_dir is not None))
+        idx = settings.sample_indices()
+        bass = analyzer.levels(f.frames)[:, 0]
+        stats = frame_statistics([frames[i] for i in idx], bass[idx], static_every=f.static_every)
+        score, reason = score_stats(stats, f.weights)
+        result.update(score=score, stats=stats, degenerate=reason)
+        if out_dir is not None:
+            write_previews(frames, settings, Path(out_dir))
+    except CandidateTimeout as exc:
+        result["error"] = f"timeout: {exc}"
+    except MemoryError:
+        result["error"] = "out of memory"
+    except Exception as exc:  # noqa: BLE001 - one bad candidate must never kill a run
+        result["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+    if result["error"]:
+        result["score"] = WORST_SCORE
+    result["seconds"] = round(time.monotonic() - t0, 4)
+    result["cpu_seconds"] = round(time.process_time() - c0, 4)  # whole process: shows worker overhead too
+    return result
+
+
+def wanted_frames(settings: EvalSettings, previews: bool) -> set[int]:
+    """0-based frames the statistics (and, with ``previews``, the preview and still) look at.
+    The renderer composites and reads back only these; the others stay None in the list."""
+    want = set(settings.sample_indices())
+    n = settings.fitness.frames
+    if previews and settings.preview.enabled:
+        want.update(preview_indices(settings, n))
+    if previews and settings.preview.still:
+        want.add(n - 1)
+    return want
+
+
+def _render(renderer, analyzer, settings: EvalSettings, deadline: float, keep: set[int] | None = None) -> list:
+    n = settings.fitness.frames
+    frames = []
+    for frame in renderer.render(n, analyzer, keep=keep):
+        frames.append(None if frame is None else np.array(frame, copy=True))
+        if time.monotonic() > deadline:
+            raise CandidateTimeout(f"over {settings.fitness.timeout_s:g} s after {len(frames)} of {n} frames")
+    if len(frames) != n:
+        raise RuntimeError(f"renderer returned {len(frames)} frames, expected {n}")
+    return frames
+
+

@@ -1,0 +1,160 @@
+"""The generational GA as an ask/tell core (DEAP's "algorithms" half, written against the toolbox).
+
+    core = GenerationalGA(config, toolbox, py, npg)
+    pending = core.first_generation()                 # seeds, their mutants, random genomes
+    ...the driver evaluates pending, checkpoints, waits for votes...
+    selection, offspring = core.tell(evaluated, votes)  # parents (elites + tournaments) -> children
+
+The core owns the random generators and the re-entry archive (liked genomes from earlier
+generations); the driver (:mod:`evo.driver`) owns everything with side effects: evaluation, the
+run folder, resume and vote polling. Selection is a pure function of the evaluated generation,
+the archive, the vote snapshot and the RNG state, which is what makes a run reproducible from its
+checkpoints and vote log.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evo.checkpoint import SelectionRecord
+from evo.config import RunConfig, default_seeds_dir
+from evo.genome import Genome, genome_from_preset, genome_id
+from evo.individual import Individual, individual_id
+from evo.selection import ParentPool, VoteRule, VoteSummary, summary_to_json
+from renderer.milk.files import find_presets
+from renderer.milk.preset import PresetError, load_milk
+
+
+def rng_state(py: random.Random, npg: np.random.Generator) -> dict:
+    version, internal, gauss = py.getstate()
+    return {"python": [version, list(internal), gauss], "numpy": npg.bit_generator.state}
+
+
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "Philox": np.random.Philox,
+                   "SFC64": np.random.SFC64, "MT19937": np.random.MT19937}
+
+
+def restore_rng(state: dict) -> tuple[random.Random, np.random.Generator]:
+    """Inverse of :func:`rng_state`; a malformed state raises ValueError."""
+    try:
+        py = random.Random()
+        version, internal, gauss = state["python"]
+        py.setstate((version, tuple(internal), gauss))
+        bitgen = _BIT_GENERATORS[state["numpy"]["bit_generator"]]()
+        bitgen.state = state["numpy"]
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"not a saved random state ({type(exc).__name__}: {exc})") from exc
+    return py, np.random.Generator(bitgen)
+
+
+class GenerationalGA:
+    """Elitism + tournaments on the combined (machine + vote) score, then crossbreed/mutate."""
+
+    def __init__(self, config: RunConfig, toolbox, py: random.Random, npg: np.random.Generator):
+        self.cfg = config
+        self.toolbox = toolbox
+        self.py, self.npg = py, npg
+        self.rule = VoteRule.from_config(config.votes)
+        self.archive: dict[str, Individual] = {}  # genome_id -> its latest healthy individual: re-entry candidates
+
+    def rng_state(self) -> dict:
+        return rng_state(self.py, self.npg)
+
+    # ---- ask
+
+    def first_generation(self, branch: dict | None = None) -> list[Individual]:
+        """Seeds (or the branched individual), topped up with their mutants, then random genomes."""
+        cfg, tb, py = self.cfg, self.toolbox, self.py
+        n = cfg.run.population
+        n_random = 0 if branch else int(round(n * cfg.seeds.random_fraction))
+        base: list[tuple[Genome, list[str], str]] = []
+        if branch:
+            base.append((Genome.from_json(branch["genome"]), [f"{branch['run']}/{branch['individual']}"], "branch"))
+        elif n - n_random > 0:
+            for rel, genome in sample_seeds(default_seeds_dir(cfg), n - n_random, self.npg, cfg.seeds.md1_only):
+                base.append((genome, [f"seed:{rel}"], "seed"))
+        members = [Individual(individual_id(0, i), 0, g, genome_id(g), parents, op)
+                   for i, (g, parents, op) in enumerate(base)]
+        n_base = len(members)
+        while len(members) < n:
+            if n_base and len(members) < n - n_random:  # too few seeds: mutants of them
+                parent = members[py.randrange(n_base)]
+                g, parents, op = tb.repair(tb.mutate(parent.genome)), [parent.id], "mutate"
+            else:
+                g, parents, op = tb.random_genome(), [], "random"
+            members.append(Individual(individual_id(0, len(members)), 0, g, genome_id(g), parents, op))
+        return members
+
+    # ---- tell
+
+    def remember(self, members: list[Individual]) -> None:
+        """Add an evaluated generation to the re-entry archive (also when resuming from checkpoints)."""
+        for m in members:
+            if m.result is not None and not m.error:
+                self.archive[m.genome_id] = m
+
+    def tell(self, g: int, members: list[Individual], votes: tuple[dict[str, VoteSummary], int]
+             ) -> tuple[SelectionRecord, list[Individual], dict[str, float]]:
+        """Select generation ``g``'s parents with the vote snapshot ``votes`` (tallies by genome,
+        last vote id) and breed generation g+1. Returns the selection record, the offspring and each
+        member's combined score."""
+        cfg, tb, py = self.cfg, self.toolbox, self.py
+        by_genome, cutoff = votes
+        pool = ParentPool.build(members, list(self.archive.values()), by_genome, self.rule)
+        offspring = [Individual(individual_id(g + 1, k), g + 1, c.member.genome.copy(), c.member.genome_id,
+                                [c.member.id], "elite")
+                     for k, c in enumerate(pool.elites(cfg.ga.elite))]
+        while len(offspring) < cfg.run.population:
+            if py.random() < cfg.ga.crossover_prob:
+                a = tb.select(pool).member
+                b = tb.select(pool, avoid=a.genome_id).member
+                parents, op = [a.id, b.id], "crossbreed"
+                ratio, mutate_too = py.uniform(0.2, 0.8), py.random() < cfg.ga.mutation_prob
+            else:
+                a = tb.select(pool).member
+                parents, op, ratio, mutate_too = [a.id], "mutate", 0.0, True
+            try:
+                child = tb.mate(a.genome, b.genome, ratio) if op == "crossbreed" else a.genome
+                if mutate_too:
+                    child = tb.mutate(child)
+                    op = "crossbreed+mutate" if op == "crossbreed" else "mutate"
+                child = tb.repair(child)
+            except Exception as exc:  # noqa: BLE001 - an operator bug costs one child, never the run
+                child, op = a.genome.copy(), f"clone ({op} failed: {type(exc).__name__}: {exc})"[:300]
+            offspring.append(Individual(individual_id(g + 1, len(offspring)), g + 1, child, genome_id(child), parents, op))
+        selection = SelectionRecord(
+            parents=pool.reasons(), excluded=pool.excluded, votes_used=pool.votes_used(), vote_cutoff=cutoff,
+            votes_by_genome=summary_to_json(by_genome), offspring=[o.to_offspring() for o in offspring],
+            rng=self.rng_state())
+        combined = {m.id: self.rule.combined(m.score, by_genome.get(m.genome_id)) for m in members}
+        return selection, offspring, combined
+
+
+# ---------------------------------------------------------------- seeds
+
+
+def sample_seeds(seeds_dir: Path, n: int, npg: np.random.Generator, md1_only: bool) -> list[tuple[str, Any]]:
+    """``n`` distinct seed genomes drawn at random (skipping unreadable and, if asked, shader presets)."""
+    if not seeds_dir.is_dir():
+        raise FileNotFoundError(f"{seeds_dir}: seed folder does not exist")
+    files = find_presets(seeds_dir)
+    out, seen = [], set()
+    for i in npg.permutation(len(files)) if files else []:
+        if len(out) >= n:
+            break
+        try:
+            preset = load_milk(files[int(i)])
+        except PresetError:
+            continue
+        if md1_only and preset.has_shaders:
+            continue
+        genome = genome_from_preset(preset)
+        gid = genome_id(genome)
+        if gid not in seen:
+            seen.add(gid)
+            out.append((files[int(i)].relative_to(seeds_dir).as_posix(), genome))
+    return out

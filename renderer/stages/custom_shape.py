@@ -1,0 +1,276 @@
+"""MilkDrop 2's four custom shapes (``shapecode_K``): regular polygons, instanced, gradient-filled.
+
+Geometry follows ``DrawCustomShapes`` as butterchurn (customShape.js) and projectM
+(CustomShape.cpp) reproduce it: ``sides`` clamped to 3..100, corner k at angle
+``k/sides*2pi + ang + pi/4`` and radius ``rad`` (x scaled by the aspect factor), a fan from the
+centre colour ``r,g,b,a`` to the edge colour ``r2..a2``; textured shapes sample the previous
+frame around its centre with ``tex_zoom``/``tex_ang`` and tint it with those colours; a border
+line strip in ``border_*`` (4 one-pixel-shifted copies when ``thickOutline``); ``additive`` picks
+the blend. Colours wrap like Direct3D's packed colours (see ``milkdrop_color``).
+
+Fans are drawn as triangle lists so consecutive instances without a border share one draw call
+(same triangles, same order, so the same pixels as per-instance fans); an instance with a border
+is drawn fill-then-border on its own, as MilkDrop does, because later fills may cover it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import moderngl
+import numpy as np
+
+from renderer.stages.waveform import LineBatch, milkdrop_color, set_blend, thick_offsets
+
+N_SHAPES = 4
+MAX_SIDES = 100
+
+_FILL_VS = """
+#version 330
+in vec2 in_pos;
+in vec4 in_color;
+in vec2 in_uv;
+out vec4 v_color;
+out vec2 v_uv;
+void main() {
+    v_color = in_color;
+    v_uv = in_uv;
+    gl_Position = vec4(in_pos, 0.0, 1.0);
+}
+"""
+_FILL_FS = """
+#version 330
+uniform sampler2D u_prev;
+uniform bool u_textured;
+in vec4 v_color;
+in vec2 v_uv;
+out vec4 f_color;
+void main() {
+    // the feedback image has no alpha in MilkDrop (X8R8G8B8): texel alpha reads as 1
+    f_color = u_textured ? vec4(texture(u_prev, v_uv).rgb, 1.0) * v_color : v_color;
+}
+"""
+
+# per-instance keys: name in the instance dict, alternative spelling, MilkDrop default
+_KEYS = {
+    "sides": ("sides", 4.0), "x": ("x", 0.5), "y": ("y", 0.5), "rad": ("rad", 0.1), "ang": ("ang", 0.0),
+    "r": ("r", 1.0), "g": ("g", 0.0), "b": ("b", 0.0), "a": ("a", 1.0),
+    "r2": ("r2", 0.0), "g2": ("g2", 1.0), "b2": ("b2", 0.0), "a2": ("a2", 0.0),
+    "border_r": ("border_r", 1.0), "border_g": ("border_g", 1.0), "border_b": ("border_b", 1.0),
+    "border_a": ("border_a", 0.1),
+    "additive": ("additive", 0.0), "thickoutline": ("thickOutline", 0.0), "textured": ("textured", 0.0),
+    "tex_zoom": ("tex_zoom", 1.0), "tex_ang": ("tex_ang", 0.0),
+}
+_COLUMNS = tuple(_KEYS)
+_COLOUR_COLUMNS = ("r", "g", "b", "a", "r2", "g2", "b2", "a2", "border_r", "border_g", "border_b", "border_a")
+
+
+_DEFAULT_ROW = np.array([_KEYS[name][1] for name in _COLUMNS], dtype=np.float64)
+
+
+def instance_table(instances: list[dict], base: dict | None = None) -> dict[str, np.ndarray]:
+    """Per-instance values as float64 columns (missing keys: the preset's value, else MilkDrop's).
+
+    Built as one (n, 22) array in a single conversion: a shape is drawn every frame, and 22
+    separate column conversions cost more than the drawing for the usual one-instance shape.
+    """
+    base = base or {}
+    fallbacks = []
+    for name in _COLUMNS:
+        alt, default = _KEYS[name]
+        fallbacks.append((name, alt, base.get(alt, base.get(name, default))))
+    rows = np.array([_row(inst, fallbacks) for inst in instances], dtype=np.float64)
+    rows = rows.reshape(len(instances), len(_COLUMNS))
+    if not np.isfinite(rows).all():
+        rows = np.where(np.isfinite(rows), rows, _DEFAULT_ROW)
+    return {name: rows[:, i] for i, name in enumerate(_COLUMNS)}
+
+
+def _row(inst: dict, fallbacks) -> list:
+    get = inst.get
+    return [get(name, fb) if alt == name else get(name, get(alt, fb)) for name, alt, fb in fallbacks]
+
+
+class _Corners:
+    """Index bookkeeping of a list of polygons with given side counts (depends on nothing else,
+    so it is cached: side counts rarely change from frame to frame)."""
+
+    def __init__(self, sides: np.ndarray):
+        n = len(sides)
+        self.inst = inst = np.repeat(np.arange(n), sides + 1)  # corners 0..sides of each instance
+        self.starts = starts = np.concatenate([[0], np.cumsum(sides + 1)[:-1]])
+        k = np.arange(len(inst)) - starts[inst]
+        self.frac_2pi = (k / sides[inst]) * (2.0 * math.pi)
+        last = k == sides[inst]  # the closing corner repeats corner 0 exactly
+        self.last = np.flatnonzero(last)
+        self.first_of_last = starts[inst[last]]
+        self.corner = corner = np.flatnonzero(~last)  # index of corner j; corner j+1 is the next row
+        self.next_corner = corner + 1
+        self.tri_inst = inst[corner]
+        self.fill_counts = 3 * sides
+        self.border_counts = sides + 1
+
+
+_CORNER_CACHE: dict[bytes, _Corners] = {}
+
+
+def _corners(sides: np.ndarray) -> _Corners:
+    key = sides.tobytes()
+    c = _CORNER_CACHE.get(key)
+    if c is None:
+        if len(_CORNER_CACHE) > 64:
+            _CORNER_CACHE.clear()
+        c = _CORNER_CACHE[key] = _Corners(sides)
+    return c
+
+
+def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0):
+    """Triangle-list fill vertices (x, y, r, g, b, a, u, v), per-instance fill counts, border strips.
+
+    Returns ``fill`` (sum(3*sides), 8) float32, ``fill_counts`` (n,), ``border`` (sum(sides+1), 6)
+    float32, ``border_counts`` (n,).
+    """
+    sides = np.clip(np.trunc(np.clip(t["sides"], -1e9, 1e9)), 3, MAX_SIDES).astype(np.int64)
+    c = _corners(sides)
+    inst = c.inst
+    ang = c.frac_2pi + t["ang"][inst] + math.pi * 0.25
+    x_clip = t["x"] * 2.0 - 1.0
+    y_clip = t["y"] * -2.0 + 1.0
+    rad = t["rad"][inst]
+    px = x_clip[inst] + rad * np.cos(ang) * aspect_y
+    py = y_clip[inst] + rad * np.sin(ang)
+    px[c.last] = px[c.first_of_last]
+    py[c.last] = py[c.first_of_last]
+    tex_ang = c.frac_2pi + t["tex_ang"][inst] + math.pi * 0.25
+    zoom = t["tex_zoom"]
+    zoom = np.where(zoom == 0, 1e-6, zoom)[inst]
+    pu = 0.5 + 0.5 * np.cos(tex_ang) / zoom * aspect_y
+    pv = 0.5 + 0.5 * np.sin(tex_ang) / zoom
+    pu[c.last] = pu[c.first_of_last]
+    pv[c.last] = pv[c.first_of_last]
+
+    colours = milkdrop_color(np.stack([t[col] for col in _COLOUR_COLUMNS], 1))
+
+    # triangles (centre, corner j, corner j+1) for j < sides
+    tri_inst = c.tri_inst
+    fill = np.empty((len(tri_inst), 3, 8), dtype=np.float32)
+    fill[:, 0, 0] = x_clip[tri_inst]
+    fill[:, 0, 1] = y_clip[tri_inst]
+    fill[:, 0, 2:6] = colours[tri_inst, 0:4]
+    fill[:, 0, 6:8] = 0.5
+    edge = colours[tri_inst, 4:8]
+    for slot, idx in ((1, c.corner), (2, c.next_corner)):
+        fill[:, slot, 0] = px[idx]
+        fill[:, slot, 1] = py[idx]
+        fill[:, slot, 2:6] = edge
+        fill[:, slot, 6] = pu[idx]
+        fill[:, slot, 7] = pv[idx]
+    border = np.empty((len(inst), 6), dtype=np.float32)
+    border[:, 0] = px
+    border[:, 1] = py
+    border[:, 2:] = colours[inst, 8:12]
+    fill = fill.reshape(-1, 8)
+    if not np.isfinite(fill).all():
+        fill = np.nan_to_num(fill, nan=0.0, posinf=1e6, neginf=-1e6)
+    if not np.isfinite(border).all():
+        border = np.nan_to_num(border, nan=0.0, posinf=1e6, neginf=-1e6)
+    return fill, c.fill_counts, border, c.border_counts
+
+
+class CustomShapeStage:
+    """Draws the preset's enabled custom shapes 0..3 (all their instances) into the bound framebuffer."""
+
+    STRIDE = 8 * 4
+
+    def __init__(self, ctx: moderngl.Context):
+        self.ctx = ctx
+        self.program = ctx.program(vertex_shader=_FILL_VS, fragment_shader=_FILL_FS)
+        self.program["u_prev"].value = 0
+        self.lines = LineBatch(ctx, capacity=4 * (MAX_SIDES + 1))
+        self.capacity = 0
+        self.vbo = None
+        self.vao = None
+        self._ensure(4 * 3 * MAX_SIDES)
+        self.samplers = {
+            wrap: ctx.sampler(repeat_x=wrap, repeat_y=wrap, filter=(moderngl.LINEAR, moderngl.LINEAR))
+            for wrap in (False, True)
+        }
+
+    def _ensure(self, n: int) -> None:
+        if n <= self.capacity:
+            return
+        cap = max(n, 2 * self.capacity)
+        if self.vao is not None:
+            self.vao.release()
+            self.vbo.release()
+        self.vbo = self.ctx.buffer(reserve=cap * self.STRIDE, dynamic=True)
+        self.vao = self.ctx.vertex_array(
+            self.program, [(self.vbo, "2f 4f 2f", "in_pos", "in_color", "in_uv")]
+        )
+        self.capacity = cap
+
+    def draw(self, state) -> None:
+        drew = False
+        for k in range(N_SHAPES):
+            instances = state.equations.shape_instances(k, state.vars)
+            if instances:
+                self.draw_instances(state, instances, _base_params(state, k))
+                drew = True
+        if drew:
+            self.ctx.disable(moderngl.BLEND)
+
+    def draw_instances(self, state, instances: list[dict], base: dict | None = None) -> None:
+        t = instance_table(instances, base)
+        fill, fill_counts, border, border_counts = shape_geometry(t, float(getattr(state, "aspect_y", 1.0)))
+        self._ensure(len(fill))
+        self.vbo.orphan(self.capacity * self.STRIDE)
+        self.vbo.write(fill)
+        has_border = milkdrop_color(t["border_a"]) > 0.0
+        if has_border.any():
+            self.lines.upload(border)
+        textured = np.abs(t["textured"]) >= 1
+        additive = np.abs(t["additive"]) >= 1
+        thick = np.abs(t["thickoutline"]) >= 1
+        fill_first = np.concatenate([[0], np.cumsum(fill_counts)[:-1]])
+        border_first = np.concatenate([[0], np.cumsum(border_counts)[:-1]])
+        sampler = None
+        if textured.any():
+            prev = getattr(state, "prev_texture", None)
+            if prev is not None:
+                sampler = self.samplers[bool(float(state.vars.get("wrap", 1.0) or 0.0))]
+                prev.use(0)
+                sampler.use(0)
+        i, n = 0, len(fill_counts)
+        while i < n:
+            j = i + 1  # extend the run while flags match and no border needs interleaving
+            while (j < n and not has_border[j - 1] and textured[j] == textured[i]
+                   and additive[j] == additive[i]):
+                j += 1
+            set_blend(self.ctx, bool(additive[i]))
+            self.program["u_textured"].value = bool(textured[i] and sampler is not None)
+            count = int(fill_first[j - 1] + fill_counts[j - 1] - fill_first[i])
+            self.vao.render(moderngl.TRIANGLES, vertices=count, first=int(fill_first[i]))
+            last = j - 1
+            if has_border[last]:
+                offsets = thick_offsets(state.width, state.height, bool(thick[last]))
+                self.lines.render(moderngl.LINE_STRIP, int(border_counts[last]),
+                                  first=int(border_first[last]), offsets=offsets)
+            i = j
+        if sampler is not None:
+            sampler.clear(0)
+
+    def release(self) -> None:
+        for obj in (self.vao, self.vbo, self.program, *self.samplers.values()):
+            if obj is not None:
+                obj.release()
+        self.lines.release()
+        self.vao = self.vbo = self.program = None
+        self.samplers = {}
+
+
+def _base_params(state, k: int) -> dict | None:
+    preset = getattr(state.equations, "preset", None)
+    shapes = getattr(preset, "shapes", None)
+    if shapes is None or k >= len(shapes):
+        return None
+    return getattr(shapes[k], "params", None)

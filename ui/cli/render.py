@@ -1,0 +1,164 @@
+"""``liandan render`` (one preset -> PNG folder / WebP / GIF / MP4) and ``liandan sheet`` (many -> one PNG).
+
+``render`` runs in this process: one preset, one renderer, frames streamed to the writer.
+``sheet`` goes through renderer.output.sweep's worker processes, because a folder of thousands of
+presets from the internet will contain some that crash or hang, and a contact sheet should still
+come out (those tiles say "error").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from renderer.milk.files import expand_inputs
+from ui.cli.options import parse_wh
+
+EXIT_BAD_INPUT = 1
+EXIT_FAILED = 2
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=True)
+
+
+def _dirs(paths: list[Path] | None) -> list[str] | None:
+    return [str(p) for p in paths] if paths else None
+
+
+def _print_load_report(err: Console, preset: Path, report, shown: int) -> int:
+    """Say what renders differently from the file: broken code blocks render empty, a failed
+    shader stage falls back to MilkDrop 1, a missing texture is grey. Prints the report's
+    shader errors from index ``shown`` on; returns how many there are now."""
+    from renderer.shaders.status import short_reason
+
+    name = escape(str(preset))
+    if shown == 0:
+        shader_msgs = {f"{e.get('stage')} shader:" for e in report.shader_errors}
+        for e in report.errors:
+            if not str(e).startswith(tuple(shader_msgs)):
+                err.print(f"[yellow]warning[/] {name}: {escape(str(e))} (that block renders empty)")
+        for w in report.warnings:
+            err.print(f"[yellow]warning[/] {name}: {escape(str(w))}")
+    for e in report.shader_errors[shown:]:
+        where = f"line {e['line']}: " if e.get("line") else (f"frame {e['frame']}: " if e.get("frame") else "")
+        err.print(f"[yellow]warning[/] {name}: {e['stage']} shader: {where}{escape(short_reason(e['reason']))} "
+                  f"(the {e['stage']} stage falls back to MilkDrop 1)")
+    return len(report.shader_errors)
+
+
+def render(
+    preset: Path = typer.Argument(..., help="The .milk preset to render."),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="A folder (frame_00001.png ...), or a .webp, .gif or .mp4 file."),
+    audio: Optional[Path] = typer.Option(None, "--audio", help="Music (WAV/FLAC/OGG); default: synthetic music."),
+    frames: int = typer.Option(180, "--frames", min=1, help="Number of frames."),
+    size: str = typer.Option("256x256", "--size", help="Frame size WIDTHxHEIGHT."),
+    fps: float = typer.Option(60.0, "--fps", min=1.0, help="Frames per second (time step and video rate)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for rand() and the default music."),
+    mesh: str = typer.Option("48x36", "--mesh", help="Warp mesh cells WIDTHxHEIGHT."),
+    textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
+                                                  help="Extra folder of user textures (repeatable)."),
+) -> None:
+    """Render one preset to frames, an animated image or a video."""
+    from renderer.output.frame_writer import OutputError, output_kind, write_frames
+    from renderer.milk.preset import PresetError, load_milk
+
+    err = Console(stderr=True, soft_wrap=True)  # paths stay whole, copyable
+    w, h = parse_wh(size)
+    mw, mh = parse_wh(mesh, "--mesh")
+    try:
+        output_kind(output)
+        p = load_milk(preset)
+    except (PresetError, OutputError, OSError) as exc:
+        err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    track = None
+    if audio is not None:
+        from renderer.audio import AudioError, load_audio
+
+        try:
+            track = load_audio(audio)
+        except (AudioError, OSError) as exc:
+            err.print(f"[red]error[/] {escape(str(exc))}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    from renderer.pipeline import Renderer
+
+    with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures)) as r:
+        report = r.load(p)
+        shown = _print_load_report(err, preset, report, 0)
+        with _progress(err) as bar:
+            task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
+            try:
+                result = write_frames(r.render(frames, track), output, fps=fps,
+                                      on_frame=lambda k: bar.update(task, completed=k))
+            except OutputError as exc:
+                err.print(f"[red]error[/] {escape(str(exc))}")
+                raise typer.Exit(EXIT_FAILED) from None
+        _print_load_report(err, preset, report, shown)  # shader stages that failed while rendering
+    what = "frames in" if result.kind == "folder" else "frames to"
+    err.print(f"[green]wrote[/] {result.frames} {what} {escape(str(result.path))}")
+
+
+def sheet(
+    inputs: List[Path] = typer.Argument(..., help="Preset files and/or folders (searched recursively)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The sheet image (.png, .jpg or .webp)."),
+    frame: int = typer.Option(60, "--frame", min=1, help="Which frame of each preset to show."),
+    size: str = typer.Option("128x128", "--size", help="Tile (render) size WIDTHxHEIGHT."),
+    columns: Optional[int] = typer.Option(None, "--columns", min=1, help="Tiles per row (default: square-ish)."),
+    audio: Optional[Path] = typer.Option(None, "--audio", help="Music (WAV/FLAC/OGG); default: synthetic music."),
+    seed: int = typer.Option(0, "--seed", help="Seed for rand() and the default music."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Render processes."),
+    timeout: float = typer.Option(60.0, "--timeout", min=1.0, help="Seconds allowed per preset."),
+    textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
+                                                  help="Extra folder of user textures (repeatable)."),
+) -> None:
+    """A contact sheet: one frame of each preset in a grid, names below."""
+    from renderer.output.contact_sheet import Tile, save_contact_sheet
+    from renderer.output.sweep import render_sweep
+
+    err = Console(stderr=True, soft_wrap=True)  # paths stay whole, copyable
+    w, h = parse_wh(size)
+    missing = [p for p in inputs if not p.exists()]
+    if missing:
+        err.print(f"[red]error[/] {escape(str(missing[0]))}: no such file or folder")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        err.print(f"[red]error[/] {escape(str(output))}: the sheet is written as .png, .jpg or .webp")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if audio is not None and not audio.exists():
+        err.print(f"[red]error[/] {escape(str(audio))}: no such file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    files = expand_inputs(inputs)
+    if not files:
+        err.print("[red]error[/] no .milk presets found")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    tiles, failed = [], []
+    with _progress(err) as bar:
+        task = bar.add_task("rendering", total=len(files))
+        for res in render_sweep(files, frames=frame, size=(w, h), workers=workers, seed=seed, timeout_s=timeout,
+                                keep_frame=frame, audio=None if audio is None else str(audio),
+                                textures_dir=_dirs(textures)):
+            name = Path(res["file"]).stem
+            if res["status"] == "rendered" and res.get("image") is not None:
+                tiles.append(Tile(name, res["image"]))
+            else:
+                tiles.append(Tile(name, None, "error"))
+                failed.append(res)
+            bar.advance(task)
+    save_contact_sheet(tiles, output, columns=columns, tile_size=(w, h))
+    for res in failed:
+        err.print(f"[red]error[/] {escape(res['file'])}: {escape(str(res['error']))}")
+    err.print(f"[green]wrote[/] {escape(str(output))}: {len(tiles) - len(failed)} presets"
+              + (f", {len(failed)} failed" if failed else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render)
+    app.command("sheet")(sheet)
