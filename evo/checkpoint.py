@@ -7,7 +7,8 @@ JSON (``runs/<run>/generations/gen_NNNN.json``).
 Format 1, one file per generation ``g``::
 
     format, generation          1 and g
-    individuals                 [IndividualRecord], the evaluated population of g
+    individuals                 [IndividualRecord], the evaluated population of g (each with its
+                                behaviour descriptors once they existed; older files lack them)
     rng                         the random generators' states after evaluating g
     hall_of_fame                [{id, score, genome_id}], best distinct looks so far
     logbook                     [{gen, nevals, best, mean, std, min, errors, degenerate}]
@@ -45,18 +46,19 @@ class Result:
     cached_from: str | None = None  # another individual with the same genome that was rendered instead
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors
 
     @classmethod
     def from_json(cls, d: dict) -> "Result":
         return cls(score=float(d.get("score", 0.0)), stats=dict(d.get("stats") or {}), degenerate=d.get("degenerate"),
                    error=d.get("error"), warnings=[str(w) for w in d.get("warnings") or []],
                    cached_from=d.get("cached_from"), seconds=float(d.get("seconds", 0.0) or 0.0),
-                   cpu_seconds=float(d.get("cpu_seconds", 0.0) or 0.0))
+                   cpu_seconds=float(d.get("cpu_seconds", 0.0) or 0.0), descriptors=dict(d.get("descriptors") or {}))
 
     def to_json(self) -> dict:
         return {"score": self.score, "stats": self.stats, "degenerate": self.degenerate, "error": self.error,
                 "warnings": self.warnings, "cached_from": self.cached_from, "seconds": self.seconds,
-                "cpu_seconds": self.cpu_seconds}
+                "cpu_seconds": self.cpu_seconds, "descriptors": self.descriptors}
 
 
 @dataclass
@@ -78,12 +80,14 @@ class IndividualRecord:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     combined: float | None = None  # machine + votes as the selection after this generation saw it
+    descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors; absent before they existed
 
     @property
     def result(self) -> Result | None:
         if self.score is None:
             return None
-        return Result(self.score, self.stats, self.degenerate, self.error, self.warnings, self.cached_from)
+        return Result(self.score, self.stats, self.degenerate, self.error, self.warnings, self.cached_from,
+                      descriptors=self.descriptors)
 
     def to_json(self) -> dict:
         out = {"id": self.id, "generation": self.generation, "genome": self.genome, "genome_id": self.genome_id,
@@ -92,6 +96,8 @@ class IndividualRecord:
                "cached_from": self.cached_from, "timing": {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds}}
         if self.combined is not None:
             out["combined"] = self.combined
+        if self.descriptors:
+            out["descriptors"] = self.descriptors
         return out
 
     @classmethod
@@ -106,6 +112,7 @@ class IndividualRecord:
             warnings=[str(w) for w in rec.get("warnings") or []], cached_from=rec.get("cached_from"),
             seconds=float(timing.get("seconds", 0.0) or 0.0), cpu_seconds=float(timing.get("cpu_seconds", 0.0) or 0.0),
             combined=None if rec.get("combined") is None else float(rec["combined"]),
+            descriptors={str(k): float(v) for k, v in (rec.get("descriptors") or {}).items()},
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from evo.config import EvalSettings
+from evo.fitness.descriptors import behaviour_descriptors
 from evo.fitness.previews import preview_indices, write_previews
 from evo.fitness.score import WORST_SCORE, score_stats
 from evo.fitness.statistics import frame_statistics
@@ -54,12 +55,13 @@ def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, 
     """Render and score one candidate given as ``.milk`` text (read once, as any player reads the
     file); never raises for anything the candidate did wrong.
 
-    Returns ``{"score", "stats", "degenerate", "error", "warnings", "seconds"}``; on failure the
+    Returns ``{"score", "stats", "descriptors", "degenerate", "error", "warnings", "seconds"}``; on failure the
     score is WORST_SCORE and ``error`` says what happened. ``out_dir`` receives preview.webp and
     still.png made from the frames already rendered (no second render).
     """
     t0, c0 = time.monotonic(), time.process_time()
-    result: dict[str, Any] = {"score": WORST_SCORE, "stats": {}, "degenerate": None, "error": None, "warnings": []}
+    result: dict[str, Any] = {"score": WORST_SCORE, "stats": {}, "descriptors": {}, "degenerate": None, "error": None,
+                              "warnings": []}
     f = settings.fitness
     try:
         from renderer.milk.preset import parse_milk
@@ -72,9 +74,11 @@ def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, 
                              wanted_frames(settings, previews=out_dir is not None))
         idx = settings.sample_indices()
         bass = analyzer.levels(f.frames)[:, 0]
-        stats = frame_statistics([frames[i] for i in idx], bass[idx], static_every=f.static_every)
+        sampled = [frames[i] for i in idx]
+        stats = frame_statistics(sampled, bass[idx], static_every=f.static_every)
         score, reason = score_stats(stats, f.weights)
-        result.update(score=score, stats=stats, degenerate=reason)
+        descriptors = behaviour_descriptors(sampled, stats, static_every=f.static_every)
+        result.update(score=score, stats=stats, descriptors=descriptors, degenerate=reason)
         if out_dir is not None:
             write_previews(frames, settings, Path(out_dir))
     except CandidateTimeout as exc:
