@@ -148,3 +148,42 @@ def test_listen_on_a_real_ogg(tmp_path):
     data = json.loads(r.stdout)
     assert 60 < data["tempo"] < 200 and data["sections"] and data["duration"] == pytest.approx(182.2, abs=0.5)
     assert plot.stat().st_size > 10_000
+
+
+def test_sampled_beat_lock_reads_pulses_on_the_beats():
+    from evo.fitness.candidate import sampled_beat_lock
+
+    fps, idx = 60.0, list(range(8, 240, 4))  # the fitness samples every 4th frame
+    beats = np.arange(0.5, 4.0, 0.5)  # seconds from the render start
+    on_beat = {int(round(b * fps)) - 1 for b in beats}
+
+    def frames(pulse_frames):
+        out = []
+        for i in idx:
+            level = 200 if any(0 <= i - p < 4 for p in pulse_frames) else 40
+            out.append(np.full((16, 16, 3), level, np.uint8))
+        return out
+
+    locked = sampled_beat_lock(frames(on_beat), idx, beats, fps)
+    off = sampled_beat_lock(frames({p + 14 for p in on_beat}), idx, beats, fps)
+    assert locked > 0.6 and off < 0.2
+
+
+@pytest.mark.slow
+def test_evolving_for_a_song_records_it_and_scores_its_beats(song_file, tmp_path, seeds_dir):
+    from evo.driver import resume_run, start_run
+    from evo.music.song_fitness import read_song_record
+    from evo.store import RunStore
+    from helpers import tiny_config
+
+    cfg = tiny_config(seeds_dir, **{"fitness.audio": str(song_file), "run.generations": 2, "run.population": 4,
+                                    "fitness.frames": 60, "fitness.sample_every": 3})
+    store = RunStore(tmp_path / "runs")
+    run = store.open(start_run(cfg, store, "song"))
+    f = run.run_config().fitness
+    assert f.audio_start > SECTIONS[0][0] - 1  # the drop, not the quiet intro
+    assert f.beat_times and all(0 < b <= f.frames / f.fps for b in f.beat_times)
+    record = read_song_record(run.dir)
+    assert record["tempo"] == pytest.approx(TEMPO, rel=0.02) == record["features"]["tempo"]
+    scored = [i for i in run.load_generation(1) if not i.error]
+    assert scored and all("beat_lock" in i.stats for i in scored)

@@ -286,3 +286,32 @@ def analyze_song(path: str | os.PathLike, progress=None) -> SongAnalysis:
     sections = find_sections(feats, duration, beats)
     return SongAnalysis(str(path), duration, tempo, beats, times, feats["onset"], feats["rms"], feats["centroid"],
                         feats["peak"], feats["chroma"], sections)
+
+
+def liveliest_stretch(song: SongAnalysis, seconds: float) -> tuple[float, float]:
+    """``seconds`` of the song inside its liveliest section (most energy, strongest beat): what a
+    preset must follow when it is judged or tuned on one excerpt; the start when it is shorter."""
+    if song.duration <= seconds or not song.sections:
+        return 0.0, min(song.duration, seconds)
+    best = max(song.sections, key=lambda s: (s.energy * max(1.0, s.beat_strength), -s.start))
+    start = min(max(0.0, best.start + max(0.0, (best.duration - seconds) / 2)), song.duration - seconds)
+    return round(start, 3), round(start + seconds, 3)
+
+
+SONG_FEATURES = ("tempo", "energy", "energy_range", "brightness", "beat_strength", "sections_per_minute")
+
+
+def song_features(song: SongAnalysis) -> dict[str, float]:
+    """A song as a few numbers (what the audio-to-parameters model reads): tempo in BPM, mean
+    RMS energy, the spread of section energies, mean brightness, mean beat strength, how often
+    the music changes."""
+    secs = song.sections or [Section(0.0, song.duration, 1.0, "intense")]
+    weights = np.array([max(s.duration, 1e-3) for s in secs])
+    return {
+        "tempo": float(song.tempo),
+        "energy": float(song.rms.mean()) if song.rms.size else 0.0,
+        "energy_range": float(max(s.energy for s in secs) - min(s.energy for s in secs)),
+        "brightness": float(np.average([s.brightness for s in secs], weights=weights)),
+        "beat_strength": float(np.average([s.beat_strength for s in secs], weights=weights)),
+        "sections_per_minute": 60.0 * len(secs) / max(song.duration, 1.0),
+    }

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evo.music.analysis import SongAnalysis
+from evo.music.analysis import SongAnalysis, liveliest_stretch
 from evo.music.reactivity import ReactivityProfile, profile_for_song
 
 ZOOM_KICK = 0.05
@@ -101,16 +101,6 @@ def rewritten(preset, frame_lines: list[str], pixel_lines: list[str]):
     return p
 
 
-def liveliest_excerpt(song: SongAnalysis, seconds: float = EXCERPT_S) -> tuple[float, float]:
-    """The stretch of the song with the most energy and beat (the part a breathing preset must
-    follow); the whole song when it is shorter."""
-    if song.duration <= seconds or not song.sections:
-        return 0.0, min(song.duration, seconds)
-    best = max(song.sections, key=lambda s: (s.energy * max(1.0, s.beat_strength), -s.start))
-    start = min(max(0.0, best.start + max(0.0, (best.duration - seconds) / 2)), song.duration - seconds)
-    return start, start + seconds
-
-
 def health_problem(frames_profile: ReactivityProfile, flashes_per_s: float) -> str | None:
     if frames_profile.brightness < 0.015:
         return "black"
@@ -129,7 +119,7 @@ def breathe(preset, song: SongAnalysis, analyzer, size: int = 96) -> BreatheResu
     from renderer.eel import EELError, compile_block
     from renderer.milk.preset import dump_milk
 
-    t0, t1 = liveliest_excerpt(song)
+    t0, t1 = liveliest_stretch(song, EXCERPT_S)
     start = int(round(t0 * FPS)) + 1
     n = max(8, int(round((t1 - t0) * FPS)))
     levels = analyzer.levels(start - 1 + n)[start - 1:]
