@@ -354,7 +354,7 @@ def start_run(config: RunConfig, store: RunStore, run_id: str | None = None, pro
               address: str | None = None) -> str:
     run = create_run(config, store, run_id)
     with run.lock():
-        Driver(run, config, progress, address).run_from_start()
+        Driver(run, run.run_config(), progress, address).run_from_start()  # as saved: a song fills in its beats
     return run.id
 
 

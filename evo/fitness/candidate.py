@@ -81,9 +81,9 @@ def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, 
         bass = analyzer.levels(f.frames)[:, 0]
         sampled = [frames[i] for i in idx]
         stats = frame_statistics(sampled, bass[idx], static_every=f.static_every)
-        score, reason = score_stats(stats, f.weights)
         if f.beat_times:
             stats["beat_lock"] = sampled_beat_lock(sampled, idx, f.beat_times, f.fps)
+        score, reason = score_stats(stats, f.weights)
         descriptors = behaviour_descriptors(sampled, stats, static_every=f.static_every)
         result.update(score=score, stats=stats, descriptors=descriptors, degenerate=reason)
         if out_dir is not None:
