@@ -187,3 +187,27 @@ def test_evolving_for_a_song_records_it_and_scores_its_beats(song_file, tmp_path
     assert record["tempo"] == pytest.approx(TEMPO, rel=0.02) == record["features"]["tempo"]
     scored = [i for i in run.load_generation(1) if not i.error]
     assert scored and all("beat_lock" in i.stats for i in scored)
+
+
+def test_music_to_params_learns_a_real_relation_and_saves_as_json(tmp_path):
+    from evo.music.suggest import MUSIC_INPUTS, TARGET_PARAMS, ModelError, MusicToParams
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (120, len(MUSIC_INPUTS)))
+    W = rng.normal(0, 0.3, (len(MUSIC_INPUTS), len(TARGET_PARAMS)))
+    Y = 0.5 + (X - 0.5) @ W + rng.normal(0, 0.02, (120, len(TARGET_PARAMS)))
+    groups = np.repeat([f"song{k}" for k in range(12)], 10)
+    m = MusicToParams().fit(X, Y, np.ones(120), groups)
+    assert m.cv_[m.kind_] < 0.5 * m.cv_["mean preset"]  # held-out songs: far better than the mean preset
+    path = tmp_path / "m.json"
+    m.save(path)
+    again = MusicToParams.load(path)
+    assert np.allclose(again.predict(X[:5]), m.predict(X[:5]))
+    doc = json.loads(path.read_text())
+    doc["layers"][0][0][0][0] = "__import__('os')"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="m.json"):
+        MusicToParams.load(path)
+    path.write_text(json.dumps({**doc, "kind": "something else"}))
+    with pytest.raises(ModelError, match="not a liandan"):
+        MusicToParams.load(path)

@@ -23,7 +23,7 @@ import numpy as np
 from evo.music.analysis import Section, SongAnalysis
 from evo.music.reactivity import ReactivityProfile
 
-WEIGHTS = {"motion": 0.5, "beat": 0.3, "tone": 0.1, "quality": 0.1}
+WEIGHTS = {"motion": 0.35, "beat": 0.45, "tone": 0.1, "quality": 0.1}
 
 
 @dataclass

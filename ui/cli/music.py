@@ -1,4 +1,4 @@
-"""``liandan listen / match / breathe``: songs, and presets chosen and tuned for them."""
+"""``liandan listen / match / breathe / suggest``: songs, and presets chosen, tuned and made for them."""
 
 from __future__ import annotations
 
@@ -165,7 +165,79 @@ def breathe(
         console.print(f"  [dim]+ {escape(line)}[/]")
 
 
+def suggest(
+    song: Path = typer.Argument(..., help="Music file."),
+    presets: Path = typer.Option(..., "--presets", help="Folder of real presets to build on (profiled once, cached)."),
+    n: int = typer.Option(8, "--n", min=1, help="How many presets to write."),
+    out: Path = typer.Option(Path("suggested"), "-o", "--out", help="Folder for the presets and suggestions.json."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A trained model (JSON); default: train one now."),
+    train_songs: Optional[Path] = typer.Option(None, "--train-songs", help="Folder of songs to learn from "
+                                               "(default: Debian's drascula-music when installed)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Also learn from runs evolved with --audio."),
+    save_model: Optional[Path] = typer.Option(None, "--save-model", help="Keep the trained model here (JSON)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N presets of the folder."),
+    workers: int = typer.Option(2, "--workers", "-w", min=1),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Profile cache (default ~/.cache/liandan/profiles.sqlite)."),
+) -> None:
+    """Presets whose parameters a music-to-parameters model predicts for this song, on real
+    presets' equations, rendered, checked and ranked like ``match`` ranks presets."""
+    from evo.music.analysis import analyze_song
+    from evo.music.profiles import DEFAULT_CACHE, ProfileCache, candidates_from_folder
+    from evo.music.suggest import (ModelError, MusicToParams, Pairs, pairs_from_matches, pairs_from_runs,
+                                   suggest_presets)
+    from renderer.milk.files import find_presets
+    from renderer.milk.preset import load_milk
+    from renderer.output.files import atomic_write_bytes
+
+    err = Console(stderr=True)
+    console = Console()
+    if not presets.is_dir():
+        _fail(f"{presets}: no such folder")
+    a = _analyze(song, err)
+    store = ProfileCache(cache or DEFAULT_CACHE)
+    try:
+        with _bar(err) as bar:
+            task = bar.add_task("profiling presets", total=min(len(find_presets(presets)), limit or 10**9))
+            pool, _bad = candidates_from_folder(presets, store, workers, limit, lambda p: bar.advance(task))
+    finally:
+        store.close()
+    if not pool:
+        _fail(f"{presets}: no preset could be profiled")
+    if model is not None:
+        try:
+            m = MusicToParams.load(model)
+        except ModelError as exc:
+            _fail(str(exc))
+    else:
+        folder = train_songs or Path("/usr/share/scummvm/drascula/audio")
+        songs = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".ogg", ".wav", ".flac", ".mp3"))[:12]
+        analysed = [a] + [analyze_song(p) for p in songs if p.resolve() != song.resolve()]
+        pairs = pairs_from_matches(analysed, pool, lambda p: load_milk(p).params)
+        if runs_dir is not None:
+            pairs = pairs_from_runs(runs_dir, pairs=pairs)
+        X, Y, w, g = pairs.arrays()
+        m = MusicToParams().fit(X, Y, w, g)
+        cv = ", ".join(f"{k} {v:.3f}" for k, v in m.cv_.items())
+        console.print(f"model: {m.kind_} from {m.n_pairs_} pairs of {m.n_songs_} songs; held-out error "
+                      f"(RMSE on typical ranges, leave one song out): {cv}")
+        if save_model is not None:
+            m.save(save_model)
+    with err.status("making, rendering and ranking presets"):
+        picks = suggest_presets(a, m, pool, n)
+    (out / "presets").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for k, s in enumerate(picks, 1):
+        name = f"{k:02d} - {s.name}.milk".replace("/", "_")
+        atomic_write_bytes(out / "presets" / name, s.text.encode("latin-1", errors="replace"))
+        entries.append({"file": f"presets/{name}", "section": s.section, "base": s.base, "fit": round(s.fit, 4),
+                        "reason": s.reason})
+        console.print(f"{k:2d}. {escape(name)}  fit {s.fit:.3f}  [dim]{escape(s.reason)}[/]")
+    atomic_write_bytes(out / "suggestions.json", json.dumps({"song": str(song), "presets": entries}, indent=1).encode())
+    console.print(f"wrote {len(picks)} presets to {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("listen")(listen)
     app.command("match")(match)
     app.command("breathe")(breathe)
+    app.command("suggest")(suggest)
