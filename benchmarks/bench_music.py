@@ -50,6 +50,31 @@ def four_minute_song(folder: Path, out: Path) -> Path:
     return out
 
 
+def long_song_peak_rss(minutes: float, folder: Path) -> tuple[float, float]:
+    """(peak resident MB, seconds) of ``listen``'s analysis of a ``minutes``-long WAV (a synthetic
+    minute written over and over, block by block), in a process of its own."""
+    import resource
+    import subprocess
+
+    import soundfile as sf
+
+    from renderer.audio.synth import synthesize
+
+    path = folder / "long.wav"
+    minute = synthesize(seconds=60.0, seed=2).samples
+    with sf.SoundFile(str(path), "w", samplerate=44100, channels=2, subtype="PCM_16") as out:
+        for _ in range(int(minutes)):
+            out.write(minute)
+    code = "import sys; from evo.music.analysis import analyze_song; analyze_song(sys.argv[1])"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, cwd=Path(__file__).resolve().parents[1])
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    path.unlink()
+    return max(peak, before) / 1024.0, seconds
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", type=int, default=120, help="random corpus presets to profile and match")
@@ -78,6 +103,9 @@ def main() -> int:
         analysis_s = time.perf_counter() - t
         print(f"analysis of a {song.duration:.0f} s song: {analysis_s:.2f} s (goal <= 10 s); "
               f"{song.tempo:.1f} BPM, {len(song.sections)} sections")
+        for minutes in (4, 60):
+            rss, secs = long_song_peak_rss(minutes, Path(tmp))
+            print(f"listen on a {minutes}-minute WAV: peak resident {rss:.0f} MB, {secs:.1f} s (the file streams)")
 
         files = find_presets(CORPUS)
         random.Random(args.seed).shuffle(files)
