@@ -149,5 +149,13 @@ def media_path(path: str | Path, relative: str | None) -> Path | None:
     return p if p.is_file() else None
 
 
+def healthy_rows(df):
+    """Rows that rendered, are not degenerate and are the first file of their content."""
+    ok = df["error"].isna() & df["render_error"].isna() & df["render_degenerate"].isna() & df["stat_luma_mean"].notna()
+    if "duplicate_of" in df:
+        ok &= df["duplicate_of"].isna()
+    return df[ok]
+
+
 def columns_with(df, prefix: str) -> list[str]:
     return [c for c in df.columns if c.startswith(prefix)]
