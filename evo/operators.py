@@ -191,8 +191,9 @@ def mutate(genome: Genome, rng: random.Random, rates: MutationRates | None = Non
     """A mutated copy: at least one gene always changes, and the result is repaired.
 
     ``ranges`` (safe ranges mined from a corpus, evo.mining.safe_ranges): numeric steps are sized
-    by the corpus's typical width and land inside its safe range, and repair clamps into its
-    limits; None keeps the schema's ranges. The same random numbers are drawn either way."""
+    by the corpus's typical width and never leave its safe range further than the value was, and
+    repair clamps into its limits; None keeps the schema's ranges. The same random numbers are
+    drawn either way."""
     rates = rates or MutationRates()
     g = genome.copy()
     changes: list[str] = []
@@ -220,8 +221,9 @@ def _live_params(g: Genome):
 
 def step_value(value: float, spec: ParamSpec, rng: random.Random, sigma: float,
                safe: SafeRange | None = None) -> float | int:
-    """A gaussian step scaled to the typical range, kept inside the valid range (and, given a
-    corpus ``safe`` range, scaled to its typical width and kept inside [lo, hi])."""
+    """A gaussian step scaled to the typical range, kept inside the valid range. Given a corpus
+    ``safe`` range: scaled to its typical width, and never further out of [lo, hi] than ``value``
+    was (a seed's own extreme value survives; mutation makes no new ones)."""
     lo, hi = safe.typical if safe is not None and safe.width > 0 else spec.typical
     width = (hi - lo) or (spec.valid[1] - spec.valid[0]) or 1.0
     new = value + rng.gauss(0.0, sigma * width)
@@ -230,7 +232,7 @@ def step_value(value: float, spec: ParamSpec, rng: random.Random, sigma: float,
         if new == value:
             new = value + rng.choice((-1, 1))
     if safe is not None:
-        new = min(max(new, safe.lo), safe.hi)
+        new = min(max(new, min(safe.lo, value)), max(safe.hi, value))
     new = spec.clamp(min(max(new, spec.valid[0]), spec.valid[1]))
     return round(new, 6) if isinstance(new, float) else new
 

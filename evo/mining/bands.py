@@ -42,9 +42,9 @@ def fit_band(values: np.ndarray, shape: str, previous: tuple[float, float, float
     v = v[np.isfinite(v)]
     qs = QUANTILES[shape]
     band = [float(np.quantile(v, q)) if q is not None else float(p) for q, p in zip(qs, previous)]
-    span = max(band[3] - band[0], 1e-6)
+    gap = max(1e-3 * (band[3] - band[0]), 1e-5)  # survives the rounding to 6 decimals below
     for i in (1, 2, 3):  # lo0 < lo1 <= hi1 < hi0
-        floor = band[i - 1] + (0.0 if i == 2 else 1e-3 * span)
+        floor = band[i - 1] + (0.0 if i == 2 else gap)
         band[i] = max(band[i], floor)
     return tuple(round(b, 6) for b in band)
 

@@ -59,7 +59,7 @@ def distributions(df: pd.DataFrame, good: pd.Series, features: list[str], ks: di
             fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts / counts.sum(), marker_color=colour,
                                  opacity=0.65, name=name, legendgroup=name, showlegend=k == 0, width=(hi - lo) / 25),
                           row=k // cols + 1, col=k % cols + 1)
-    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_layout(barmode="overlay", bargap=0, legend=dict(orientation="h", yanchor="bottom", y=1.0 + 30 / (170 * rows), x=0))
     fig.update_annotations(font_size=11)
     return _layout(fig, 170 * rows + 60)
 
@@ -120,7 +120,7 @@ def bands(df: pd.DataFrame, current: dict, fitted: dict | None, cols: int = 3):
             bx, by = trapezoid(fitted[name]["band"])
             fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line=dict(color=GOOD_COLOUR), name="fitted here",
                                      legendgroup="fit", showlegend=k == 0), row=r, col=c)
-    fig.update_layout(bargap=0)
+    fig.update_layout(bargap=0, legend=dict(orientation="h", yanchor="bottom", y=1.0 + 30 / (210 * rows), x=0))
     fig.update_annotations(font_size=11)
     return _layout(fig, 210 * rows + 60)
 
@@ -142,6 +142,7 @@ def descriptor_map(df: pd.DataFrame, quality: pd.Series, x: str = "desc_motion",
                                marker=dict(color=q[~un], colorscale="Plasma", size=6, opacity=0.85,
                                            colorbar=dict(title="quality")), customdata=d.index[(~un).to_numpy()],
                                text=names[~un], hovertemplate="%{text}: quality %{marker.color:.2f}<extra></extra>"))
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_xaxes(title=x.split("_", 1)[-1] if x.startswith(("desc_", "param_", "stat_")) else x)
     fig.update_yaxes(title=y.split("_", 1)[-1] if y.startswith(("desc_", "param_", "stat_")) else y)
     return _layout(fig, 520)

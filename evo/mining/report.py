@@ -125,8 +125,8 @@ def build_sections(df: pd.DataFrame, meta: dict, labels: Labels, dataset, seed: 
 
     use_rendered = not labels.fallback
     feats = analysis.model_features(labelled, rendered=use_rendered) if len(labelled) else []
-    diff = analysis.differing_features(labelled, good.reindex(labelled.index), feats) if feats else pd.DataFrame()
-    numbers["differing"] = diff.to_dict("records")
+    diff = analysis.differing_features(labelled, good.reindex(labelled.index), feats, top=None) if feats else pd.DataFrame()
+    numbers["differing"] = diff.head(40).to_dict("records")
     sections.append(("Parameters: all vs good", _distribution_section(labelled, good, diff)))
 
     corr_cols = _correlation_columns(d, diff)
@@ -139,8 +139,10 @@ def build_sections(df: pd.DataFrame, meta: dict, labels: Labels, dataset, seed: 
             "Spearman rank correlation between the parameters that separate good presets most, the image "
             "statistics, the descriptors and the quality label (one row per distinct preset).")))
 
-    combo_cols = [c for c in (list(diff["feature"][:40]) if len(diff) else []) if c in labelled]
-    singles, pairs = analysis.golden_combinations(labelled, good.reindex(labelled.index), combo_cols)
+    ranked = list(diff["feature"]) if len(diff) else []
+    knobs = [c for c in ranked if c.startswith("param_") or c in ("waves_enabled", "shapes_enabled")][:40]
+    singles = analysis.golden_combinations(labelled, good.reindex(labelled.index), ranked[:40])[0]
+    pairs = analysis.golden_combinations(labelled, good.reindex(labelled.index), knobs)[1]
     numbers["golden"] = {"singles": [r.__dict__ for r in singles], "pairs": [r.__dict__ for r in pairs]}
     sections.append(("Golden combinations", _golden_section(singles, pairs, labelled, good)))
 
@@ -178,7 +180,7 @@ def _num(x) -> float | None:
 
 
 def _correlation_columns(d: pd.DataFrame, diff: pd.DataFrame) -> list[str]:
-    params = [c for c in (list(diff["feature"]) if len(diff) else []) if c.startswith("param_")][:16]
+    params = [c for c in (list(diff["feature"]) if len(diff) else []) if c.startswith("param_")][:14]
     stats = [c for c in d.columns if c.startswith(("stat_", "desc_")) and d[c].notna().any()]
     return [c for c in params + stats if d[c].nunique(dropna=True) > 1]
 
@@ -218,15 +220,17 @@ def _cell(v) -> str:
     return html.escape(str(v))
 
 
-def _thumb(dataset, row, caption: str, size: int = 96) -> str:
+def _thumb(dataset, row, caption: str, size: int = 96, label: bool = True) -> str:
+    """The preset's animated preview (its thumbnail without one), inlined."""
     p = media_path(dataset, row.get("render_preview")) or media_path(dataset, row.get("render_thumb"))
     title = html.escape(caption, quote=True)
+    span = f"<span>{title}</span>" if label else ""
     if p is None:
-        return f"<div class='tile'><div class='noimg' style='width:{size}px;height:{size}px'>no render</div><span>{title}</span></div>"
+        return f"<div class='tile'><div class='noimg' style='width:{size}px;height:{size}px'>no render</div>{span}</div>"
     mime = "image/webp" if p.suffix == ".webp" else "image/png"
     data = base64.b64encode(p.read_bytes()).decode("ascii")
     return (f"<div class='tile'><img src='data:{mime};base64,{data}' width='{size}' height='{size}' title='{title}' "
-            f"alt='{title}'/><span>{title}</span></div>")
+            f"alt='{title}'/>{span}</div>")
 
 
 def _gallery(dataset, rows: pd.DataFrame, caption) -> str:
@@ -273,9 +277,9 @@ def _labels_section(d, labels: Labels, numbers, dataset) -> str:
     q = labels.quality.reindex(d.index).dropna().sort_values(ascending=False, kind="stable")
     if len(q):
         top = d.loc[q.index[:GALLERY]]
-        out += "<h3>Highest quality</h3>" + _gallery(dataset, top, lambda r: f"{r.rel_path} · {q[r.name]:.2f}")
+        out += "<h3>Highest quality</h3>" + _gallery(dataset, top, lambda r: f"{q[r.name]:.2f} · {Path(r.rel_path).stem}")
         low = d.loc[q.index[::-1][:12]]
-        out += "<h3>Lowest quality</h3>" + _gallery(dataset, low, lambda r: f"{r.rel_path} · {q[r.name]:.2f}")
+        out += "<h3>Lowest quality</h3>" + _gallery(dataset, low, lambda r: f"{q[r.name]:.2f} · {Path(r.rel_path).stem}")
     if "desc_motion" in d and d["desc_motion"].notna().any():
         out += "<h3>Where the presets sit</h3>" + _figure(figures.descriptor_map(d, labels.quality)) + _p(
             "Each rendered preset by its motion and brightness descriptors (evo.fitness.descriptors), coloured by quality.")
@@ -285,22 +289,30 @@ def _labels_section(d, labels: Labels, numbers, dataset) -> str:
 def _distribution_section(labelled, good, diff: pd.DataFrame) -> str:
     if diff.empty:
         return _p("No labelled presets with features to compare.")
-    feats = list(diff["feature"])
     ks = dict(zip(diff["feature"], diff["ks"]))
-    out = _p("The features whose distribution differs most between the good presets and all labelled ones "
+    params = [f for f in diff["feature"] if f.startswith("param_")][:16]
+    others = [f for f in diff["feature"] if not f.startswith("param_")][:8]
+    g = good.reindex(labelled.index)
+    out = _p("The parameters whose distribution differs most between the good presets and all labelled ones "
              "(Kolmogorov-Smirnov distance; histograms normalised per group, 1st-99th percentile shown).")
-    out += _figure(figures.distributions(labelled, good.reindex(labelled.index), feats, ks))
-    out += _table(diff.to_dict("records"), [("feature", "feature"), ("ks", "KS"), ("median_good", "median good"),
-                                            ("median_other", "median other")], "narrow")
+    if params:
+        out += _figure(figures.distributions(labelled, g, params, ks))
+    if others:
+        out += "<h3>Code, shaders, counts and rendered features</h3>" + _figure(figures.distributions(labelled, g, others, ks))
+    out += "<details><summary>Every feature, by KS distance</summary>" + _table(
+        diff.to_dict("records"), [("feature", "feature"), ("ks", "KS"), ("median_good", "median good"),
+                                  ("median_other", "median other")], "narrow") + "</details>"
     return out
 
 
 def _golden_section(singles, pairs, labelled, good) -> str:
     base = float(good.reindex(labelled.index).fillna(False).mean()) if len(labelled) else 0.0
-    out = _p(f"Conditions (a parameter in one of its tertiles, or a flag) and pairs of them among labelled presets: "
+    out = _p(f"Pairs of parameter conditions (a parameter in one of its tertiles, or a count) that go with good "
+             f"presets, and the single conditions on any feature that do most; among labelled presets: "
              f"support = share of presets meeting them, confidence = share of those that are good (overall "
              f"{base:.0%}), lift = confidence / overall share; p = chance of that many good or more if the condition "
-             f"did not matter (hypergeometric). Pairs are kept only when they lift more than either half alone.")
+             f"did not matter (hypergeometric). A pair is kept only when it is good more often than its better half "
+             f"alone explains (binomial p < 0.01).")
     cols = [("rule", "conditions"), ("count", "presets"), ("good", "good"), ("support", "support"),
             ("confidence", "confidence"), ("lift", "lift"), ("p_value", "p")]
 
@@ -308,7 +320,7 @@ def _golden_section(singles, pairs, labelled, good) -> str:
         return [{"rule": " AND ".join(r.items), "count": r.count, "good": r.good, "support": r.support,
                  "confidence": r.confidence, "lift": r.lift, "p_value": r.p_value} for r in rules]
 
-    out += "<h3>Pairs</h3>" + (_table(rows(pairs), cols) if pairs else _p("No pair beats its parts with enough support."))
+    out += "<h3>Parameter pairs</h3>" + (_table(rows(pairs), cols) if pairs else _p("No pair beats its parts with enough support."))
     out += "<h3>Single conditions</h3>" + (_table(rows(singles), cols) if singles else _p("None with enough support."))
     return out
 
@@ -333,11 +345,11 @@ def _outlier_section(d, outl: pd.DataFrame, dataset) -> str:
     if outl.empty:
         return _p("Too few presets to look for outliers.")
     out = _p("The presets least like the rest of the collection (an isolation forest over parameters, sizes and "
-             "rendered statistics, rank-scaled), with the features where each sits furthest from the median.")
+             "rendered statistics, each as its distance from the median in interquartile ranges, log-squashed), with the features where each sits furthest from the median.")
     rows = []
     for i, s, why in zip(outl["index"], outl["score"], outl["why"]):
         r = d.loc[i]
-        rows.append(f"<div class='outlier'>{_thumb(dataset, r, r['rel_path'], 80)}<div><b>{html.escape(str(r['rel_path']))}</b>"
+        rows.append(f"<div class='outlier'>{_thumb(dataset, r, r['rel_path'], 80, label=False)}<div><b>{html.escape(str(r['rel_path']))}</b>"
                     f"<br><span class='dim'>outlier score {s:.2f}</span><br>{html.escape(why)}</div></div>")
     return out + "<div class='outliers'>" + "".join(rows) + "</div>"
 
@@ -396,7 +408,8 @@ tr:hover td{background:#151920}
 .noimg{display:flex;align-items:center;justify-content:center;color:#555}
 .outliers{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:12px}
 .outlier{display:flex;gap:10px;background:#151920;border-radius:8px;padding:8px;font-size:12px}
-.outlier .tile{width:84px}
+.outlier .tile{width:84px;flex:none}
+details summary{cursor:pointer;color:#8ab4ff;margin:10px 0}
 """
 
 

@@ -5,9 +5,11 @@ MilkDrop's valid ranges say what a player accepts (zoom 0.01..100); they say not
 looks good, so a gaussian step scaled to them wanders into black or white-out screens. From a
 corpus dataset, per parameter (waves and shapes pooled over their four slots as ``wavecode_K_x``
 and ``shapecode_K_x``), over the healthy presets that set it (rendered, not degenerate, one per
-distinct content; only enabled waves and shapes):
+distinct content; only enabled waves and shapes) and whose per-frame or per-pixel code does not
+assign it (there the file's value never shows: a third of projectm-data overwrites zoom every frame):
 
-    lo, hi     the 1st and 99th percentile: mutation steps land inside
+    lo, hi     the 2.5th and 97.5th percentile: a mutation step never takes a value further out of
+               [lo, hi] than it was (a seed's own extreme value is kept, no new ones are made)
     typical    the 10th and 90th percentile: a step's size is a fraction of this width
     limits     the smallest and largest value any of them uses: repair clamps into these, so no
                healthy corpus preset is ever changed by repair, and nothing strays past them
@@ -114,13 +116,20 @@ def load_safe_ranges(path: str | Path) -> SafeRanges:
 
 
 def _values(df, key: str, rows):
-    """Values healthy presets set for a folded key (waves/shapes: enabled slots only)."""
+    """Values healthy presets set, and show, for a folded key (waves/shapes: enabled slots only)."""
     import numpy as np
+
+    from renderer.frame_state import MILK_TO_VAR
 
     m = re.match(r"^(wavecode|shapecode)_K_(\w+)$", key)
     if not m:
         col, set_col = f"param_{key}", f"set_{key}"
-        return rows.loc[rows[set_col].fillna(False).astype(bool), col].to_numpy(dtype=float)
+        shown = rows[set_col].fillna(False).astype(bool)
+        var = MILK_TO_VAR.get(key, key).lower()
+        for written in (f"code_pf_{var}", f"code_pp_{var}"):
+            if written in rows:
+                shown &= ~rows[written].fillna(False).astype(bool)
+        return rows.loc[shown, col].to_numpy(dtype=float)
     kind, short = ("wave", m.group(2)) if m.group(1) == "wavecode" else ("shape", m.group(2))
     parts = []
     for k in range(4):
@@ -151,7 +160,7 @@ def fit_safe_ranges(df) -> dict:
             entry = {"lo": min(lo, d), "hi": max(hi, d), "typical": list(spec.typical), "limits": [vlo, vhi],
                      "n": int(len(v)), "from": "schema"}
         else:
-            q = np.quantile(v, [0.01, 0.10, 0.90, 0.99])
+            q = np.quantile(v, [0.025, 0.10, 0.90, 0.975])
             clip = lambda x: float(min(max(float(x), vlo), vhi))  # noqa: E731
             lo, hi = min(clip(q[0]), d), max(clip(q[3]), d)
             entry = {"lo": lo, "hi": hi, "typical": [clip(q[1]), clip(q[2])],
@@ -172,11 +181,12 @@ def safe_ranges_document(df, dataset: str, presets: int) -> dict:
     return {
         "format": SAFE_RANGES_FORMAT,
         "about": "Safe ranges per numeric MilkDrop parameter, from a corpus dataset (evo/mining/safe_ranges.py). "
-                 "Mutation steps land in [lo, hi] with a size scaled to typical; repair clamps into limits. "
+                 "A mutation step never leaves [lo, hi] further than the value was, its size is scaled to typical; "
+                 "repair clamps into limits. "
                  "Use: ga.safe_ranges = \"THIS FILE\" in a run's config.",
         "source": {"dataset": dataset, "healthy_presets": presets,
-                   "rule": "lo/hi = q1/q99, typical = q10/q90, limits = min/max of the values healthy presets set; "
-                           "clipped to the valid range, widened to the default; schema ranges under "
-                           f"{MIN_PRESETS} presets"},
+                   "rule": "lo/hi = q2.5/q97.5, typical = q10/q90, limits = min/max of the values healthy presets "
+                           "set and whose code does not overwrite them; clipped to the valid range, widened to the "
+                           f"default; schema ranges under {MIN_PRESETS} presets"},
         "params": fit_safe_ranges(df),
     }
