@@ -18,19 +18,17 @@ from evo.mining.dataset import (BOOL_COLUMNS, STRING_COLUMNS, column_kind, load_
 from evo.mining.mine import MiningError, mine
 from evo.mining.rendered import render_columns
 from evo.mining.static import author_title, static_columns, static_row
-from mining_helpers import HAND_WRITTEN, TINY, make_corpus
+from mining_helpers import HAND_WRITTEN, TINY
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    return make_corpus(tmp_path_factory.mktemp("corpus"))
+def corpus(mined_corpus) -> Path:
+    return mined_corpus[0]
 
 
 @pytest.fixture(scope="module")
-def mined(corpus, tmp_path_factory):
-    out = tmp_path_factory.mktemp("mined") / "ds"
-    summary = mine([corpus], out, settings=TINY, workers=1)
-    return out, summary
+def mined(mined_corpus):
+    return mined_corpus[1], mined_corpus[2]
 
 
 def pd_isna(x) -> bool:
@@ -206,7 +204,7 @@ def test_thumbnails_previews_and_meta(mined):
 
 def test_second_mine_renders_nothing_and_writes_the_same_dataset(mined, corpus, tmp_path):
     out = _copy(mined, tmp_path)
-    s = mine([corpus], out, settings=TINY, workers=1)
+    s = mine([corpus], out, settings=TINY, workers=0)
     assert s.rendered == 0 and s.cached == mined[1].distinct
     a = load_dataset(mined[0]).drop(columns=["render_seconds"])
     b = load_dataset(out).drop(columns=["render_seconds"])
@@ -219,12 +217,12 @@ def test_changed_file_is_redone_and_version_bump_redoes_all(mined, corpus, tmp_p
     out = _copy(mined, tmp_path)
     target = work / "seeds" / "liandan - green rain.milk"
     target.write_bytes(target.read_bytes().replace(b"zoom=", b"zoom=1.01\nold_zoom=", 1))
-    s = mine([work], out, settings=TINY, workers=1)
+    s = mine([work], out, settings=TINY, workers=0)
     assert s.rendered == 1 and s.cached == s.distinct - 1
     import renderer.pipeline
 
     monkeypatch.setattr(renderer.pipeline, "RENDER_VERSION", renderer.pipeline.RENDER_VERSION + 1)
-    s = mine([work], out, settings=TINY, workers=1)
+    s = mine([work], out, settings=TINY, workers=0)
     assert s.rendered == s.distinct and s.cached == 0
     from evo.mining.cache import FeatureCache
 
@@ -246,9 +244,9 @@ def test_interrupted_mine_resumes_without_redoing_done_files(corpus, mined, tmp_
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        mine([corpus], out, settings=TINY, workers=1, progress=stop_after_four)
+        mine([corpus], out, settings=TINY, workers=1, progress=stop_after_four)  # on the worker pool
     assert not (out / "dataset.parquet").exists()
-    s = mine([corpus], out, settings=TINY, workers=1)
+    s = mine([corpus], out, settings=TINY, workers=0)
     assert s.cached == 4 and s.rendered == s.distinct - 4
     a = load_dataset(mined[0]).drop(columns=["render_seconds"])
     b = load_dataset(out).drop(columns=["render_seconds"])
@@ -266,11 +264,11 @@ def test_render_errors_are_cached_and_retried_on_request(mined, corpus, tmp_path
     with FeatureCache(out / "cache.sqlite") as cache:
         cache.put("render", key, digest, {"stats": {}, "descriptors": {}, "error": "timed out after 80 s",
                                           "warnings": 0, "seconds": 80.0, "media": False})
-    s = mine([corpus], out, settings=TINY, workers=1)
+    s = mine([corpus], out, settings=TINY, workers=0)
     assert s.rendered == 0 and s.render_errors == 1
     row = load_dataset(out).set_index("file").loc["minimal.milk"]
     assert row["render_error"] == "timed out after 80 s" and np.isnan(row["stat_entropy"])
-    s = mine([corpus], out, settings=TINY, workers=1, retry_errors=True)
+    s = mine([corpus], out, settings=TINY, workers=0, retry_errors=True)
     assert s.rendered == 1 and s.render_errors == 0
 
 

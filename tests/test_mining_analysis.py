@@ -16,9 +16,7 @@ import pytest
 
 from evo.mining import analysis
 from evo.mining.labels import LabelError, collect_labels, frating_source, ratings_source, read_ratings
-from evo.mining.mine import mine
 from evo.mining.safe_ranges import SafeRangesError, fit_safe_ranges, load_safe_ranges, safe_ranges_document
-from mining_helpers import TINY, make_corpus
 
 
 # ---------------------------------------------------------------- a synthetic dataset with a planted pattern
@@ -61,7 +59,7 @@ def test_golden_combinations_find_the_planted_pair():
 
 
 def test_quality_model_cross_validates_and_ranks_the_real_features():
-    df, quality = planted()
+    df, quality = planted(400)
     model = analysis.quality_model(df, quality, ["param_zoom", "param_fDecay", "param_rot", "param_warp"], seed=0)
     # R^2 is high; the rank correlation is modest because 89% of the labels are pure noise within [0, 0.4]
     assert model.r2 > 0.5 and 0.1 < model.spearman and model.n == len(df) and model.folds == 5
@@ -289,11 +287,8 @@ def test_shipped_bands_file_is_what_the_score_uses():
 
 
 @pytest.fixture(scope="module")
-def small_dataset(tmp_path_factory):
-    corpus = make_corpus(tmp_path_factory.mktemp("corpus"))
-    out = tmp_path_factory.mktemp("ds") / "ds"
-    mine([corpus], out, settings=TINY, workers=1)
-    return out
+def small_dataset(mined_corpus):
+    return mined_corpus[1]
 
 
 def test_report_on_a_small_corpus(small_dataset, tmp_path):

@@ -79,7 +79,8 @@ def mine(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, render:
          weights: dict[str, float] | None = None, progress: Progress | None = None) -> MineSummary:
     """Mine every ``*.milk`` under ``inputs`` into the dataset folder ``out``; see the module docstring.
 
-    ``render=False`` writes the static columns only (the rendered ones are null). ``weights``:
+    ``render=False`` writes the static columns only (the rendered ones are null); ``workers=0``
+    renders in this process (tests, debugging), else on that many sweep worker processes. ``weights``:
     the fitness weights ``render_score`` uses (default: the default config's). ``progress(stage,
     done, total)`` is called as files are read ('read'), rendered ('render') and written ('write').
     """
@@ -220,7 +221,10 @@ def _render_pass(group: RenderGroup, found: _Found, out: Path, cache: FeatureCac
     t0 = time.monotonic()
     hash_of = {found.first_path[h]: h for h in todo}
     paths = [found.first_path[h] for h in todo]
-    for i, result in enumerate(render_sweep(paths, workers=workers, timeout_s=group.timeout_s, job=group.job(out)), 1):
+    job = group.job(out)
+    results = render_sweep(paths, workers=workers, timeout_s=group.timeout_s, job=job) if workers > 0 \
+        else _in_process(paths, job)
+    for i, result in enumerate(results, 1):
         digest = result.get("hash") or hash_of[result["file"]]
         record = result.get("result") or {"stats": {}, "descriptors": {}, "error": result.get("error") or "failed",
                                           "warnings": 0, "seconds": result.get("seconds"), "media": False}
@@ -229,6 +233,16 @@ def _render_pass(group: RenderGroup, found: _Found, out: Path, cache: FeatureCac
         if progress is not None:
             progress("render", i, len(todo))
     summary.render_seconds = round(time.monotonic() - t0, 2)
+
+
+def _in_process(paths: list[str], job) -> Iterable[dict]:
+    """``workers=0``: render in this process, as ``evolve --workers 0`` does (no start-up cost, no
+    isolation: a preset that crashes the GL driver ends the mine; the cache keeps what was done)."""
+    for path in paths:
+        try:
+            yield job(path, None, {})
+        except Exception as exc:  # noqa: BLE001 - one bad file is a record, never a stop
+            yield {"file": path, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _usable(record: dict | None, digest: str, out: Path, retry_errors: bool) -> bool:

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         inputs: List[Path] = typer.Argument(..., help="folders (searched recursively) or .milk files", show_default=False),
         out: Path = typer.Option(..., "-o", "--out", help="dataset folder (made if missing; an existing one is updated)"),
         render: bool = typer.Option(True, "--render/--no-render", help="render each preset (or read files only)"),
-        workers: int = typer.Option(2, "--workers", "-w", help="render worker processes"),
+        workers: int = typer.Option(2, "--workers", "-w", help="render worker processes (0 = in this process, no isolation)"),
         size: str = typer.Option("64x64", "--size", help="render size WxH"),
         frames: int = typer.Option(60, "--frames", help="frames rendered per preset (60 fps)"),
         audio: Optional[Path] = typer.Option(None, "--audio", exists=True, dir_okay=False,
