@@ -10,7 +10,7 @@ Columns (all ``code_``-prefixed, see :mod:`evo.mining.dataset`):
 
     code_lines_<section>       lines in per_frame_init, per_frame, per_pixel, and all custom
                                waves / shapes together (waves, shapes)
-    code_statements            top-level statements over every block
+    code_statements            statements (';'-separated pieces, loop bodies included) over every block
     code_pf_<var>              per-frame code (init + per-frame) assigns built-in variable <var>
     code_pp_<var>              per-pixel code assigns <var> (the ten a per-pixel block can move)
     code_fn_<name>             calls of built-in function <name> over every block
@@ -22,6 +22,7 @@ Columns (all ``code_``-prefixed, see :mod:`evo.mining.dataset`):
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from renderer.eel.parser import FUNCTIONS, SPECIAL
 from renderer.frame_state import MILK_TO_VAR
@@ -42,8 +43,10 @@ _Q = re.compile(r"\bq([1-9]|[12][0-9]|3[0-2])\b")
 _T = re.compile(r"\bt([1-8])\b")
 _REG = re.compile(r"\breg([0-9][0-9])\b")
 _FRAME_SET = frozenset(FRAME_VARS)
+_PF_COLS = [(f"code_pf_{v}", v) for v in FRAME_VARS]
+_PP_COLS = [(f"code_pp_{v}", v) for v in PIXEL_VARS]
+_FN_COLS = [(f"code_fn_{f}", f) for f in FUNCTION_NAMES]
 _PIXEL_SET = frozenset(PIXEL_VARS)
-_FUNCTION_SET = frozenset(FUNCTION_NAMES)
 
 
 def code_columns() -> list[str]:
@@ -64,24 +67,10 @@ def assigned(text: str) -> set[str]:
     return {m.group(1) for m in _ASSIGN.finditer(text)}
 
 
-_SEPARATORS = re.compile(r"[();]")
-
-
 def count_statements(text: str) -> int:
-    """Statements in joined EEL text: non-blank pieces between top-level ';' (the rule of
-    :func:`renderer.milk.inspect.count_statements`, stepping over separators instead of every
-    character: 10x faster on real code)."""
-    count, depth, start = 0, 0, 0
-    for m in _SEPARATORS.finditer(text):
-        ch = m.group(0)
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            count += bool(text[start:m.start()].strip())
-            start = m.end()
-    return count + bool(text[start:].strip())
+    """Statements in joined EEL text: its non-blank ';'-separated pieces, those inside loop and
+    if bodies included (a split in C: a quarter of the cost of tracking parentheses)."""
+    return sum(1 for piece in text.split(";") if piece.strip())
 
 
 def code_features(preset: Preset) -> dict[str, int | bool]:
@@ -102,17 +91,10 @@ def code_features(preset: Preset) -> dict[str, int | bool]:
     }
     frame_writes = assigned(frame_text) & _FRAME_SET
     pixel_writes = assigned(pixel_text) & _PIXEL_SET
-    for v in FRAME_VARS:
-        out[f"code_pf_{v}"] = v in frame_writes
-    for v in PIXEL_VARS:
-        out[f"code_pp_{v}"] = v in pixel_writes
-    calls: dict[str, int] = {}
-    for m in _CALL.finditer(everything):
-        name = m.group(1)
-        if name in _FUNCTION_SET:
-            calls[name] = calls.get(name, 0) + 1
-    for f in FUNCTION_NAMES:
-        out[f"code_fn_{f}"] = calls.get(f, 0)
+    out.update({col: v in frame_writes for col, v in _PF_COLS})
+    out.update({col: v in pixel_writes for col, v in _PP_COLS})
+    calls = Counter(_CALL.findall(everything))
+    out.update({col: calls.get(f, 0) for col, f in _FN_COLS})
     out["code_q_vars"] = len(set(_Q.findall(everything)))
     out["code_t_vars"] = len(set(_T.findall(everything)))
     out["code_reg_vars"] = len(set(_REG.findall(everything)))
