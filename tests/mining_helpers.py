@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from evo.mining.rendered import MiningSettings
+from evo.mining.rendered import mining_settings
 from evo.seeds import seed_paths
 from helpers import FIXTURES
 
 #: Small enough for tests: 32x32, 16 frames (statistics on frames 4, 6, ... 14).
-TINY = MiningSettings(width=32, height=32, frames=16, mesh=(16, 12), skip=4, sample_every=2, static_every=2,
-                      timeout_s=20.0, preview_frames=4, preview_size=32)
+TINY = mining_settings(32, 32, 16, mesh=(16, 12), skip=4, sample_every=2, static_every=2, timeout_s=20.0,
+                       preview_frames=4)
 
 HAND_WRITTEN = """MILKDROP_PRESET_VERSION=201
 PSVERSION=2

@@ -165,7 +165,7 @@ def test_rendered_features_are_the_fitness_statistics(mined, corpus):
     from evo.fitness.score import score_stats
 
     df = load_dataset(mined[0]).set_index("rel_path")
-    settings = TINY.eval_settings()
+    settings = TINY
     renderer, analyzer = make_renderer(settings), make_analyzer(settings)
     try:
         for rel in ("seeds/liandan - ember ring.milk", "more/md2_shaders.milk"):
@@ -190,11 +190,11 @@ def test_thumbnails_previews_and_meta(mined):
 
     for rel in ok["render_thumb"]:
         with Image.open(media_path(out, rel)) as im:
-            assert im.size == (TINY.width, TINY.height)
+            assert im.size == (TINY.fitness.width, TINY.fitness.height)
     with Image.open(media_path(out, ok["render_preview"].iloc[0])) as im:
-        assert getattr(im, "n_frames", 1) == TINY.preview_frames
+        assert getattr(im, "n_frames", 1) == TINY.preview.frames
     meta = read_meta(out)
-    assert meta["render"]["settings"]["width"] == TINY.width and meta["counts"]["distinct"] == summary.distinct
+    assert meta["render"]["settings"]["width"] == TINY.fitness.width and meta["counts"]["distinct"] == summary.distinct
     assert set(meta["render"]["versions"]) == {"renderer", "statistics", "descriptors", "render_result"}
     assert not (out / ".build").exists() and not (out / ".work").exists()
 

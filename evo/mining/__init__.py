@@ -8,7 +8,7 @@ go with well-rated presets, which ranges are safe, where the fitness bands shoul
     dataset.py         the dataset: folder layout, column conventions, load_dataset()
     static.py          features read from the file alone (parameters, waves, shapes, shaders)
     code_features.py   features of the EEL code (sizes, variables written, functions, q/t, loops)
-    rendered.py        the fixed render (MiningSettings), its cache and the worker job
+    rendered.py        the fixed render (mining_settings), its cache key and the worker job
     mine.py            mine(): find, hash, read, render what is missing, assemble the Parquet file
     labels.py          quality labels: fRating, a ratings file, votes and scores of runs
     analysis.py        distributions, correlations, golden combinations, outliers, the model

@@ -67,6 +67,15 @@ class DatasetError(ValueError):
     """A dataset folder or file that cannot be used; the message names it."""
 
 
+def finite_or_none(x) -> float | None:
+    """A number as a finite float, or None (JSON and Parquet both want null, not NaN or junk)."""
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 def column_kind(name: str) -> str:
     """'str', 'bool' or 'float': the type of a column, from its name alone."""
     if name in STRING_COLUMNS:

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evo.mining.dataset import finite_or_none
+
 DEFAULT_RATING = 3.0
 MIN_LABELS = 30
 GOOD_QUANTILE = 0.75
@@ -52,8 +54,8 @@ class LabelSource:
     def describe(self) -> dict:
         raw = self.raw.dropna()
         return {"name": self.name, "kind": self.kind, "presets": self.count, "unmatched": self.unmatched,
-                "distinct_values": int(raw.nunique()), "min": _f(raw.min()), "max": _f(raw.max()),
-                "mean": _f(raw.mean()), "note": self.note}
+                "distinct_values": int(raw.nunique()), "min": finite_or_none(raw.min()), "max": finite_or_none(raw.max()),
+                "mean": finite_or_none(raw.mean()), "note": self.note}
 
 
 @dataclass
@@ -85,18 +87,10 @@ class Labels:
         return out
 
 
-def _f(x) -> float | None:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def _spearman(a: pd.Series, b: pd.Series) -> float | None:
     if a.nunique() < 2 or b.nunique() < 2:
         return None
-    return _f(a.rank().corr(b.rank()))
+    return finite_or_none(a.rank().corr(b.rank()))
 
 
 def minmax(s: pd.Series) -> pd.Series:

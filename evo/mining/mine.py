@@ -30,7 +30,8 @@ from renderer.output.files import atomic_write_bytes
 from evo.mining.cache import FeatureCache
 from evo.mining.dataset import (CACHE_FILE, DATASET_FILE, FORMAT, META_FILE, PREVIEWS_DIR, THUMBS_DIR, DatasetError,
                                 rows_to_table)
-from evo.mining.rendered import MiningSettings, RenderGroup, versions
+from evo.config import EvalSettings
+from evo.mining.rendered import MINING_SETTINGS, RenderGroup, describe, versions
 from evo.mining.static import STATIC_VERSION, static_columns, static_row
 
 CHUNK = 2048
@@ -75,7 +76,7 @@ class _Found:
 
 
 def mine(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, render: bool = True,
-         settings: MiningSettings | None = None, workers: int = 2, retry_errors: bool = False,
+         settings: EvalSettings | None = None, workers: int = 2, retry_errors: bool = False,
          weights: dict[str, float] | None = None, progress: Progress | None = None) -> MineSummary:
     """Mine every ``*.milk`` under ``inputs`` into the dataset folder ``out``; see the module docstring.
 
@@ -95,7 +96,7 @@ def mine(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, render:
         from evo.config import load_config
 
         weights = dict(load_config().fitness.weights)
-    group = RenderGroup(RENDER_GROUP, settings or MiningSettings())
+    group = RenderGroup(RENDER_GROUP, settings or MINING_SETTINGS)
     summary = MineSummary(dataset=str(out))
     with _Lock(out), FeatureCache(out / CACHE_FILE) as cache:
         found = _read_pass(roots, out, summary, progress)
@@ -321,7 +322,7 @@ def _write_meta(out: Path, roots: list[Path], group: RenderGroup | None, summary
         "rendered": group is not None,
         "render": None if group is None else {
             "group": group.name, "key": group.key(), "settings": group.settings.to_dict(),
-            "described": group.settings.describe(), "versions": versions()},
+            "described": describe(group.settings), "versions": versions()},
         "score_weights": weights,
     }
     atomic_write_bytes(out / META_FILE, (json.dumps(meta, indent=1) + "\n").encode())

@@ -2,7 +2,7 @@
 fitness measures a candidate (``evo.evaluate.evaluate_here`` -> ``evaluate_preset``), so a corpus
 statistic and a run's statistic are the same number for the same picture.
 
-The fixed render (:class:`MiningSettings`): 64x64 pixels, 60 frames at 60 fps, MilkDrop's 48x36
+The fixed render (:func:`mining_settings`, an :class:`~evo.config.EvalSettings`): 64x64 pixels, 60 frames at 60 fps, MilkDrop's 48x36
 mesh, the synthetic default music with seed 0, render seed 0; statistics on every 4th frame after
 the first 8, picture statistics on every 3rd of those (the fitness's sampling). Each preset also
 leaves its last frame as a thumbnail and a 12-frame animated preview.
@@ -14,12 +14,10 @@ own output, so a renderer change redoes everything and nothing else does.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -27,57 +25,34 @@ from typing import Callable
 from evo.config import EvalSettings, FitnessSection, PreviewSection
 from evo.fitness.descriptors import DESCRIPTOR_NAMES, DESCRIPTORS_VERSION
 from evo.fitness.statistics import STAT_NAMES, STATISTICS_VERSION
-from evo.mining.dataset import PREVIEWS_DIR, THUMBS_DIR
+from evo.mining.dataset import PREVIEWS_DIR, THUMBS_DIR, finite_or_none
 from evo.mining.static import content_hash
 
 #: Bump when what :func:`render_job` returns changes shape or meaning.
 RENDER_RESULT_VERSION = 1
 
 
-@dataclass(frozen=True)
-class MiningSettings:
-    """The one render every preset gets (see the module docstring)."""
+def mining_settings(width: int = 64, height: int = 64, frames: int = 60, *, preview_frames: int = 12,
+                    preview_size: int | None = None, **fitness) -> EvalSettings:
+    """The one render every preset gets, as the fitness's own settings type (so it is measured by
+    the very code a run uses): see the module docstring; ``fitness`` overrides any other field of
+    :class:`~evo.config.FitnessSection` (``audio``, ``mesh``, ``timeout_s``...)."""
+    f = {"width": width, "height": height, "frames": frames, "fps": 60.0, "mesh": (48, 36), "skip": 8, "sample_every": 4,
+         "static_every": 3, "audio": "", "audio_seed": 0, "render_seed": 0, "timeout_s": 30.0, **fitness}
+    f["mesh"] = tuple(f["mesh"])
+    f["skip"] = min(f["skip"], max(0, frames - 2 * f["sample_every"]))  # short renders keep >= 2 sampled frames
+    preview = PreviewSection(enabled=True, size=preview_size or min(width, height), frames=preview_frames, still=True)
+    return EvalSettings(FitnessSection(**f), preview)
 
-    width: int = 64
-    height: int = 64
-    frames: int = 60
-    fps: float = 60.0
-    mesh: tuple[int, int] = (48, 36)
-    skip: int = 8
-    sample_every: int = 4
-    static_every: int = 3
-    audio: str = ""
-    audio_seed: int = 0
-    render_seed: int = 0
-    timeout_s: float = 30.0
-    preview_frames: int = 12
-    preview_size: int = 64
 
-    def eval_settings(self) -> EvalSettings:
-        fitness = FitnessSection(width=self.width, height=self.height, frames=self.frames, fps=self.fps,
-                                 mesh=tuple(self.mesh), sample_every=self.sample_every, static_every=self.static_every,
-                                 skip=min(self.skip, max(0, self.frames - 2 * self.sample_every)), audio=self.audio,
-                                 audio_seed=self.audio_seed, render_seed=self.render_seed, timeout_s=self.timeout_s)
-        return EvalSettings(fitness, PreviewSection(enabled=True, size=self.preview_size,
-                                                    frames=self.preview_frames, still=True))
+MINING_SETTINGS = mining_settings()
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["mesh"] = list(self.mesh)
-        return d
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "MiningSettings":
-        known = {f.name for f in dataclasses.fields(cls)}
-        d = {k: v for k, v in (d or {}).items() if k in known}
-        if "mesh" in d:
-            d["mesh"] = tuple(d["mesh"])
-        return cls(**d)
-
-    def describe(self) -> str:
-        music = self.audio or f"synthetic music (seed {self.audio_seed})"
-        return (f"{self.width}x{self.height}, {self.frames} frames at {self.fps:g} fps, mesh {self.mesh[0]}x{self.mesh[1]}, "
-                f"{music}, render seed {self.render_seed}")
+def describe(settings: EvalSettings) -> str:
+    f = settings.fitness
+    music = f.audio or f"synthetic music (seed {f.audio_seed})"
+    return (f"{f.width}x{f.height}, {f.frames} frames at {f.fps:g} fps, mesh {f.mesh[0]}x{f.mesh[1]}, "
+            f"{music}, render seed {f.render_seed}")
 
 
 def versions() -> dict[str, int]:
@@ -88,7 +63,7 @@ def versions() -> dict[str, int]:
             "render_result": RENDER_RESULT_VERSION}
 
 
-def settings_key(settings: MiningSettings, extra: dict | None = None) -> str:
+def settings_key(settings: EvalSettings, extra: dict | None = None) -> str:
     """A short stable key of the settings and :func:`versions`."""
     payload = {"settings": settings.to_dict(), "versions": versions(), **(extra or {})}
     if payload["settings"].get("audio"):  # a music file is part of the key by content, not by name
@@ -107,7 +82,7 @@ def _file_hash(path: str) -> str:
 # ---------------------------------------------------------------- the worker side
 
 
-def render_job(path: str, config, cache: dict, *, settings: MiningSettings, dataset: str) -> dict:
+def render_job(path: str, config, cache: dict, *, settings: EvalSettings, dataset: str) -> dict:
     """Render and measure one file in a sweep worker (renderer.output.sweep calls it with the
     worker's ``config`` and ``cache``, both unused: the evaluation keeps its own renderer).
 
@@ -118,7 +93,7 @@ def render_job(path: str, config, cache: dict, *, settings: MiningSettings, data
     data = Path(path).read_bytes()
     digest = content_hash(data)
     work = Path(dataset) / ".work" / str(os.getpid())
-    result = evaluate_here(data.decode("latin-1"), settings.eval_settings(), str(work))
+    result = evaluate_here(data.decode("latin-1"), settings, str(work))
     record = {k: result.get(k) for k in ("stats", "descriptors", "error", "warnings", "seconds", "cpu_seconds")}
     record["warnings"] = len(record.get("warnings") or [])
     record["media"] = False
@@ -145,11 +120,11 @@ def render_row(record: dict | None, digest: str, weights: dict[str, float]) -> d
     if record is None:
         return {}
     stats = record.get("stats") or {}
-    row = {f"stat_{k}": _num(stats.get(k)) for k in STAT_NAMES}
-    row.update({f"desc_{k}": _num((record.get("descriptors") or {}).get(k)) for k in DESCRIPTOR_NAMES})
+    row = {f"stat_{k}": finite_or_none(stats.get(k)) for k in STAT_NAMES}
+    row.update({f"desc_{k}": finite_or_none((record.get("descriptors") or {}).get(k)) for k in DESCRIPTOR_NAMES})
     row["render_error"] = record.get("error")
-    row["render_seconds"] = _num(record.get("seconds"))
-    row["render_warnings"] = _num(record.get("warnings"))
+    row["render_seconds"] = finite_or_none(record.get("seconds"))
+    row["render_warnings"] = finite_or_none(record.get("warnings"))
     if record.get("error") is None and stats:
         score, reason = score_stats(stats, weights)
         row["render_score"], row["render_degenerate"] = score, reason
@@ -159,21 +134,13 @@ def render_row(record: dict | None, digest: str, weights: dict[str, float]) -> d
     return row
 
 
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 @dataclass(frozen=True)
 class RenderGroup:
     """One group of rendered columns: how to compute it for a file (a picklable worker ``job``),
     its cache key, and how a cached record becomes columns. See :mod:`evo.mining.dataset`."""
 
     name: str
-    settings: MiningSettings = field(default_factory=MiningSettings)
+    settings: EvalSettings = MINING_SETTINGS
 
     def key(self) -> str:
         return settings_key(self.settings)
@@ -194,4 +161,4 @@ class RenderGroup:
     def timeout_s(self) -> float:
         """The sweep's hard limit per file: the evaluation's own limit plus a worker's start-up
         (GL context, music synthesis) and the first shader compiles."""
-        return self.settings.timeout_s + 60.0
+        return self.settings.fitness.timeout_s + 60.0

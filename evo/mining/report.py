@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evo.mining import analysis, figures
-from evo.mining.dataset import DatasetError, dataset_dir, load_dataset, media_path, read_meta
+from evo.mining.dataset import DatasetError, dataset_dir, finite_or_none, load_dataset, media_path, read_meta
 from evo.mining.labels import GOOD_QUANTILE, Labels, collect_labels
 from renderer.output.files import atomic_write_bytes
 
@@ -117,7 +117,7 @@ def build_sections(df: pd.DataFrame, meta: dict, labels: Labels, dataset, seed: 
                    "render_errors": int(d["render_error"].notna().sum()) if "render_error" in d else 0,
                    "degenerate": {str(k): int(v) for k, v in degenerate.items()}, "healthy": int(len(healthy))},
         "labels": {"used": labels.used, "fallback": labels.fallback, "labelled": int(len(labelled)),
-                   "good": int(good.sum()), "good_threshold": _num(labelled.index.size and quality.dropna().quantile(GOOD_QUANTILE)),
+                   "good": int(good.sum()), "good_threshold": finite_or_none(labelled.index.size and quality.dropna().quantile(GOOD_QUANTILE)),
                    "sources": [s.describe() for s in labels.sources], "agreement": labels.agreement()},
     }
     sections: list[tuple[str, str]] = [("Overview", _overview(df, d, meta, numbers))]
@@ -134,7 +134,7 @@ def build_sections(df: pd.DataFrame, meta: dict, labels: Labels, dataset, seed: 
         c = d[corr_cols].copy()
         c["quality"] = quality
         corr = analysis.spearman_matrix(c, list(c.columns))
-        numbers["quality_correlation"] = {k: _num(v) for k, v in corr["quality"].drop("quality").items()}
+        numbers["quality_correlation"] = {k: finite_or_none(v) for k, v in corr["quality"].drop("quality").items()}
         sections.append(("Correlations", _figure(figures.correlation_heatmap(corr)) + _p(
             "Spearman rank correlation between the parameters that separate good presets most, the image "
             "statistics, the descriptors and the quality label (one row per distinct preset).")))
@@ -169,14 +169,6 @@ def build_sections(df: pd.DataFrame, meta: dict, labels: Labels, dataset, seed: 
     if len(healthy):
         sections.append(("Fitness bands", _bands_section(healthy, FEATURES, fitted, numbers["bands_mismatch"])))
     return numbers, sections
-
-
-def _num(x) -> float | None:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def _correlation_columns(d: pd.DataFrame, diff: pd.DataFrame) -> list[str]:

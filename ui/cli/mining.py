@@ -50,12 +50,12 @@ def register(app: typer.Typer) -> None:
         """Mine preset folders into a dataset: one row per file (parameters, code, shader and
         rendered features) in DATASET/dataset.parquet. Re-running renders only new or changed files."""
         from evo.mining.mine import MiningError, mine
-        from evo.mining.rendered import MiningSettings
+        from evo.mining.rendered import describe, mining_settings
 
         w, h = parse_wh(size)
         if frames < 2:
             raise typer.BadParameter("--frames must be at least 2")
-        settings = MiningSettings(width=w, height=h, frames=frames, audio=str(audio.resolve()) if audio else "")
+        settings = mining_settings(w, h, frames, audio=str(audio.resolve()) if audio else "")
         err = Console(stderr=True)
         bar, update = _progress(err)
         try:
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
                   f"({s.duplicates} duplicates)")
         if render:
             err.print(f"rendered {s.rendered} now ({s.render_seconds:.0f} s), {s.cached} from the cache, "
-                      f"{s.render_errors} failed to render  [dim]{escape(settings.describe())}[/]")
+                      f"{s.render_errors} failed to render  [dim]{escape(describe(settings))}[/]")
         for e in s.error_files[:10]:
             where = f"{e['file']}:{e['line']}" if e.get("line") else e["file"]
             err.print(f"  [yellow]{escape(where)}[/]: {escape(str(e['error']))}")
