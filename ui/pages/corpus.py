@@ -156,6 +156,10 @@ def _thumb_uri(path: Path, rel) -> str | None:
     return None if p is None else "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
 
 
+def _number(x, digits: int) -> str:
+    return "—" if x is None or pd.isna(x) else f"{float(x):.{digits}f}"
+
+
 def _detail(d: pd.DataFrame, q: pd.Series, path: Path) -> None:
     st.subheader("Preset")
     options = list(d.sort_values("rel_path").index[:5000])
@@ -167,7 +171,7 @@ def _detail(d: pd.DataFrame, q: pd.Series, path: Path) -> None:
     with c1:
         st.markdown(preview_html(media_path(path, row.get("render_preview")), row["rel_path"], width=192),
                     unsafe_allow_html=True)
-        st.caption(f"quality {q.get(chosen, float('nan')):.2f} · machine score {row.get('render_score', float('nan')):.3f}")
+        st.caption(f"quality {_number(q.get(chosen), 2)} · machine score {_number(row.get('render_score'), 3)}")
         if isinstance(row.get("render_error"), str):
             st.error(row["render_error"])
     with c2:
