@@ -95,9 +95,9 @@ def test_ks_statistic():
 
 def test_frating_counts_only_ratings_away_from_three():
     df = pd.DataFrame({"param_fRating": [3.0, 4.0, 1.0, 3.0, 5.0], "set_fRating": [True, True, True, False, True],
-                       "duplicate_of": [None, None, None, None, "x"]})
+                       "duplicate_of": [None, None, None, None, "x"], "error": None})
     s = frating_source(df)
-    assert s.values.tolist()[1:3] == [0.8, 0.2] and s.count == 2  # the 5 is a duplicate's
+    assert s.values.tolist()[1:3] == [0.8, 0.2] and s.count == 2  # the 5 is a duplicate's: the same preset
     assert "1 files say 3" in s.note
 
 
@@ -135,6 +135,33 @@ def test_labels_fall_back_to_the_machine_score_and_say_so(tmp_path):
     labels = collect_labels(df)
     rated = int((df["param_fRating"] != 3).sum())  # a 3 is MilkDrop's unrated value
     assert 30 <= rated < 50 and not labels.fallback and labels.used == f"fRating ({rated})"
+
+
+def test_run_votes_and_scores_label_the_seed_presets(tmp_path, small_dataset):
+    """A run seeded from corpus presets: its votes (people) and machine scores (not people) become
+    two label sources, matched by the seed file's name."""
+    from evo.mining.dataset import load_dataset
+    from evo.selection import VoteRule
+    from ui_helpers import make_run, seed_files
+
+    run = make_run(tmp_path / "runs", "r1", population=3)
+    run.add_vote("g0000-000", "ann", 1)
+    run.add_vote("g0000-000", "bob", 1)
+    run.add_vote("g0000-001", "ann", -1)
+    df = load_dataset(small_dataset)
+    labels = collect_labels(df, runs_dir=tmp_path / "runs")
+    by_name = {s.name: s for s in labels.sources}
+    votes, scores = by_name["run votes"], by_name["run scores"]
+    assert votes.kind == "human" and scores.kind == "machine"
+    names = [p.name for p in seed_files()[:3]]
+    rows = {n: df.index[df["file"] == n][0] for n in names}
+    rule = VoteRule()
+    copy = df.index[df["file"] == "copy of the first seed.milk"][0]  # byte-identical to names[0]: the same preset
+    assert votes.values[copy] == votes.values[rows[names[0]]]
+    assert votes.values[rows[names[0]]] == pytest.approx(rule.rate(run.genome_votes()[0][run.genome_of("g0000-000")]))
+    assert votes.values[rows[names[0]]] > 0.5 > votes.values[rows[names[1]]]
+    assert np.isnan(votes.values[rows[names[2]]])  # nobody voted on it
+    assert [scores.values[rows[n]] for n in names] == pytest.approx([0.3, 0.4, 0.5])  # make_run's scores
 
 
 # ---------------------------------------------------------------- safe ranges
@@ -305,8 +332,10 @@ def test_report_on_a_small_corpus(small_dataset, tmp_path):
                            "render_errors": 0, "degenerate": n["counts"]["degenerate"], "healthy": n["counts"]["healthy"]}
     assert n["counts"]["healthy"] == 13 - sum(n["counts"]["degenerate"].values())
     sources = {s["name"]: s for s in n["labels"]["sources"]}
-    # 14 rated rows (the duplicate too), 13 distinct; 2 files set fRating other than 3 (md2_shaders 4, hand-made 4.5)
-    assert sources["ratings: ratings.csv"]["presets"] == 14 and sources["ratings: ratings.csv"]["max"] == 4
+    # 14 rated files (the copy of a seed too) are 13 distinct presets; 2 set fRating other than 3 (md2_shaders 4,
+    # hand-made 4.5)
+    assert sources["ratings: ratings.csv"]["files"] == 14 and sources["ratings: ratings.csv"]["presets"] == 13
+    assert sources["ratings: ratings.csv"]["max"] == 4
     assert sources["fRating"]["presets"] == 2
     assert n["labels"]["fallback"]  # 16 human labels < 30: ranked by the machine score, and the report says so
     page = result.html.read_text()

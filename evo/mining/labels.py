@@ -46,14 +46,18 @@ class LabelSource:
     raw: pd.Series  # the same on the source's own scale
     note: str = ""
     unmatched: int = 0  # entries of the source that name no preset of the dataset
+    distinct: pd.Series | None = None  # True on one row per content (duplicates are the same preset)
 
     @property
     def count(self) -> int:
-        return int(self.values.notna().sum())
+        """Distinct presets (contents) this source labels."""
+        has = self.values.notna()
+        return int((has & self.distinct).sum()) if self.distinct is not None else int(has.sum())
 
     def describe(self) -> dict:
         raw = self.raw.dropna()
-        return {"name": self.name, "kind": self.kind, "presets": self.count, "unmatched": self.unmatched,
+        return {"name": self.name, "kind": self.kind, "presets": self.count, "files": int(self.values.notna().sum()),
+                "unmatched": self.unmatched,
                 "distinct_values": int(raw.nunique()), "min": finite_or_none(raw.min()), "max": finite_or_none(raw.max()),
                 "mean": finite_or_none(raw.mean()), "note": self.note}
 
@@ -103,13 +107,28 @@ def minmax(s: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- the sources
 
 
+def by_content(df: pd.DataFrame, values: pd.Series) -> pd.Series:
+    """A label given to any file of a content holds for every file of it (the mean where copies
+    were rated differently): byte-identical files are one preset."""
+    if "hash" not in df or values.isna().all():
+        return values
+    keyed = df["hash"].notna()
+    out = values.copy()
+    out[keyed] = values[keyed].groupby(df.loc[keyed, "hash"]).transform("mean")
+    return out
+
+
+def _distinct(df: pd.DataFrame) -> pd.Series:
+    ok = df["error"].isna() if "error" in df else pd.Series(True, index=df.index)
+    return ok & df["duplicate_of"].isna() if "duplicate_of" in df else ok
+
+
 def frating_source(df: pd.DataFrame) -> LabelSource:
     r = df["param_fRating"].where(df["set_fRating"].fillna(False).astype(bool) & (df["param_fRating"] != DEFAULT_RATING))
-    r = r.where(df["duplicate_of"].isna()) if "duplicate_of" in df else r
     n_three = int(((df["param_fRating"] == DEFAULT_RATING) & df["set_fRating"].fillna(False).astype(bool)).sum())
     note = (f"files that set fRating to something other than {DEFAULT_RATING:g} (MilkDrop's value for an unrated "
             f"preset; {n_three} files say {DEFAULT_RATING:g}); an author's or user's 0-5 rating")
-    return LabelSource("fRating", "human", (r.clip(0, 5) / 5.0), r, note)
+    return LabelSource("fRating", "human", (r.clip(0, 5) / 5.0), r, note, distinct=_distinct(df))
 
 
 def _match_index(df: pd.DataFrame) -> dict[str, list[int]]:
@@ -221,9 +240,10 @@ def ratings_source(df: pd.DataFrame, path: str | Path) -> LabelSource:
             counts[pos] += 1
     has = counts > 0
     raw.iloc[np.flatnonzero(has)] = sums[has] / counts[has]
+    raw = by_content(df, raw)
     return LabelSource(f"ratings: {Path(path).name}", "human", minmax(raw), raw,
                        f"{len(entries)} entries, scale {raw.min():g}..{raw.max():g} mapped to 0..1" if has.any()
-                       else f"{len(entries)} entries, none matched", unmatched)
+                       else f"{len(entries)} entries, none matched", unmatched, _distinct(df))
 
 
 def runs_sources(df: pd.DataFrame, runs_dir: str | Path) -> list[LabelSource]:
@@ -251,23 +271,27 @@ def runs_sources(df: pd.DataFrame, runs_dir: str | Path) -> list[LabelSource]:
                 individuals = run.load_generation(g)
             except (StoreError, OSError, ValueError):
                 continue
-            for ind in individuals:
-                hits = _run_hits(run, ind, index, content_hash)
+            for rec in individuals:  # checkpoint records: the genome as JSON
+                hits = _run_hits(run, rec, index, content_hash)
                 if not hits:
                     continue
-                v = by_genome.get(ind.genome_id or ind.id)
+                v = by_genome.get(rec.genome_id or rec.id)
                 for pos in hits:
                     if v is not None and rule.evidence(v) > 0:
                         votes.iloc[pos] = rule.rate(v)
-                    if ind.result is not None and not ind.error:
-                        scores.iloc[pos] = max(ind.score, scores.iloc[pos]) if np.isfinite(scores.iloc[pos]) else ind.score
+                    if rec.score is not None and not rec.error:
+                        old = scores.iloc[pos]
+                        scores.iloc[pos] = max(rec.score, old) if np.isfinite(old) else rec.score
     note = f"{n_runs} runs in {runs_dir}"
-    return [LabelSource("run votes", "human", votes, votes, f"Bayesian like-rate of voted seeds; {note}"),
-            LabelSource("run scores", "machine", scores, scores, f"machine score of seeds in runs; {note}")]
+    votes, scores = by_content(df, votes), by_content(df, scores)
+    return [LabelSource("run votes", "human", votes, votes, f"Bayesian like-rate of voted seeds; {note}",
+                        distinct=_distinct(df)),
+            LabelSource("run scores", "machine", scores, scores, f"machine score of seeds in runs; {note}",
+                        distinct=_distinct(df))]
 
 
-def _run_hits(run, ind, index: dict, content_hash) -> list[int]:
-    origin = getattr(ind.genome, "origin", None) or {}
+def _run_hits(run, rec, index: dict, content_hash) -> list[int]:
+    origin = (rec.genome or {}).get("origin") if isinstance(rec.genome, dict) else None
     source = origin.get("source") if isinstance(origin, dict) else None
     hits: list[int] = []
     if source:
@@ -275,7 +299,7 @@ def _run_hits(run, ind, index: dict, content_hash) -> list[int]:
         hits = index.get(name) or index.get(name.removesuffix(".milk")) or []
     if not hits:
         try:
-            hits = index.get(content_hash(run.preset_path(ind.id).read_bytes()).lower(), [])
+            hits = index.get(content_hash(run.preset_path(rec.id).read_bytes()).lower(), [])
         except OSError:
             hits = []
     return hits
@@ -302,5 +326,5 @@ def collect_labels(df: pd.DataFrame, ratings: list[str | Path] | None = None,
     machine = df["render_score"].where(df["render_score"].notna() & df["duplicate_of"].isna()) \
         if "render_score" in df else pd.Series(np.nan, index=df.index)
     sources.append(LabelSource("machine score", "machine", machine, machine,
-                               "the fitness score of the dataset's own render"))
+                               "the fitness score of the dataset's own render", distinct=_distinct(df)))
     return Labels(sources, machine, f"machine score (only {total} human labels; {MIN_LABELS} needed)", fallback=True)

@@ -258,7 +258,8 @@ def _labels_section(d, labels: Labels, numbers, dataset) -> str:
     if labels.fallback:
         out += "<p class='warn'>Too few human labels: the analysis ranks presets by the machine score of the dataset's " \
                "own render, which says what the fitness likes, not what people like. Add --ratings or --runs.</p>"
-    out += _table(L["sources"], [("name", "source"), ("kind", "kind"), ("presets", "presets"), ("distinct_values", "distinct values"),
+    out += _table(L["sources"], [("name", "source"), ("kind", "kind"), ("presets", "presets"), ("files", "files"),
+                                 ("distinct_values", "distinct values"),
                                  ("min", "min"), ("max", "max"), ("mean", "mean"), ("unmatched", "unmatched entries"), ("note", "note")])
     if L["agreement"]:
         out += "<h3>Agreement between sources</h3>" + _table(

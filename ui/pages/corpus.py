@@ -112,7 +112,7 @@ def _map(d: pd.DataFrame, quality: pd.Series) -> None:
     y = c2.selectbox("y", choices, index=choices.index("desc_brightness") if "desc_brightness" in choices else
                      min(1, len(choices) - 1), key="corpus_y")
     fig = figures.descriptor_map(d, quality, x, y)
-    event = st.plotly_chart(fig, key="corpus_map", on_select="rerun", selection_mode="points", width="stretch")
+    event = st.plotly_chart(fig, key="corpus_map", on_select="rerun", selection_mode="points", width="stretch", theme=None)
     points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
         getattr(getattr(event, "selection", None), "points", [])
     if points:
@@ -126,7 +126,7 @@ def _distributions(d: pd.DataFrame, q: pd.Series, good: pd.Series) -> None:
                                                                      "stat_entropy") if c in choices][:4] or choices[:4],
                            key="corpus_feats")
     if feats:
-        st.plotly_chart(figures.distributions(d, good, feats, cols=min(4, len(feats))), width="stretch")
+        st.plotly_chart(figures.distributions(d, good, feats, cols=min(4, len(feats))), width="stretch", theme=None)
         st.caption("grey: every preset shown; orange: the good ones (top quarter by quality)")
 
 
@@ -137,7 +137,7 @@ def _correlations(d: pd.DataFrame, q: pd.Series) -> None:
         return
     c = d[cols].copy()
     c["quality"] = q
-    st.plotly_chart(figures.correlation_heatmap(analysis.spearman_matrix(c, list(c.columns))), width="stretch")
+    st.plotly_chart(figures.correlation_heatmap(analysis.spearman_matrix(c, list(c.columns))), width="stretch", theme=None)
 
 
 def _table(d: pd.DataFrame, q: pd.Series, path: Path) -> None:
