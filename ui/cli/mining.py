@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ui.cli.options import parse_wh
@@ -126,8 +127,10 @@ def register(app: typer.Typer) -> None:
         except BandsError as exc:
             err.print(f"[red]error[/] {escape(str(exc))}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        table = Table("feature", "statistic", "shape", "lo0", "lo1", "hi1", "hi0", "before", title="fitted bands",
+                      title_justify="left")
         for name, entry in fitted["features"].items():
-            lo0, lo1, hi1, hi0 = entry["band"]
-            err.print(f"{name:<18} {entry['statistic']:<15} {entry['shape']:<8} "
-                      f"{lo0:>9.4g} {lo1:>9.4g} {hi1:>9.4g} {hi0:>9.4g}")
+            table.add_row(name, entry["statistic"], entry["shape"], *(f"{x:.4g}" for x in entry["band"]),
+                          " ".join(f"{x:.3g}" for x in entry["previous"]))
+        Console(stderr=True, width=140).print(table)
         err.print(f"fitted from {fitted['fitted_from']['presets']} healthy presets -> [bold]{escape(str(target))}[/]")
