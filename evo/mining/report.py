@@ -369,9 +369,9 @@ def _safe_ranges_section(doc: dict) -> str:
                      "from": e["from"], "di": e.get("degenerate_inside"), "do": e.get("degenerate_outside")})
     out = _p("Where healthy presets put each numeric parameter (" + doc["source"]["rule"] + "). Written to "
              "safe_ranges.json beside this report; `liandan evolve --safe-ranges safe_ranges.json` (or ga.safe_ranges in "
-             "a config) makes mutation stay inside [lo, hi] with steps sized to the typical range, and repair clamp "
-             "into the limits. The last two columns: share of presets rendering degenerate with the value inside / "
-             "outside [lo, hi].")
+             "a config) sizes mutation steps by the typical range, never takes a value further out of [lo, hi] than it "
+             "was, and makes repair clamp into the limits. The last two columns: share of presets rendering degenerate "
+             "with the value inside / outside [lo, hi].")
     return out + _table(rows, [("param", "parameter"), ("lo", "lo"), ("hi", "hi"), ("typical", "typical"),
                                ("limits", "limits"), ("n", "presets"), ("from", "from"), ("di", "degenerate inside"),
                                ("do", "degenerate outside")], "narrow")
