@@ -58,6 +58,18 @@ def test_deep_nesting_gives_result_or_eelerror(code):
     assert time.time() - t < 20
 
 
+@pytest.mark.parametrize("link", ["a ^ ", "a = ", "a ? 1 : ", "(a) ^ -"])
+def test_deep_right_chains_say_where(link):
+    """Chains deep enough to exhaust Python's recursion name the line and column where they got
+    too deep (they used to say only "code too complex", i.e. no line)."""
+    lines = ["x = 1;", "y = 2;", "z = " + link * 5000 + "a;"]
+    with pytest.raises(EELError) as info:
+        compile_block(lines, "per_frame")
+    err = info.value
+    assert err.line == 3 and 99 * len(link) <= err.col <= 102 * len(link) + 4, str(err)
+    assert "nested too deeply" in err.message and "line 3 col" in str(err)
+
+
 @pytest.mark.parametrize("code", [
     "while(1);", "loop(1e300, x += 1);", "loop(1e6, loop(1e6, x += 1));",
     "while(while(1));", "loop(1e9, while(1));",
