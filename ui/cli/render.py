@@ -25,21 +25,23 @@ EXIT_FAILED = 2
 
 def _progress(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=console, transient=True)
+                    console=console, transient=True, disable=not console.is_terminal)
 
 
 def _dirs(paths: list[Path] | None) -> list[str] | None:
     return [str(p) for p in paths] if paths else None
 
 
-def _print_load_report(err: Console, preset: Path, report, shown: int) -> int:
+def _print_load_report(err: Console, preset: Path, report, shown: int | None) -> int:
     """Say what renders differently from the file: broken code blocks render empty, a failed
-    shader stage falls back to MilkDrop 1, a missing texture is grey. Prints the report's
-    shader errors from index ``shown`` on; returns how many there are now."""
+    shader stage falls back to MilkDrop 1, a missing texture is grey. ``shown=None``: the first
+    report (everything); else only the shader errors from index ``shown`` on (stages that failed
+    while rendering). Returns how many shader errors there are now."""
     from renderer.shaders.status import short_reason
 
     name = escape(str(preset))
-    if shown == 0:
+    if shown is None:
+        shown = 0
         shader_msgs = {f"{e.get('stage')} shader:" for e in report.shader_errors}
         for e in report.errors:
             if not str(e).startswith(tuple(shader_msgs)):
@@ -92,7 +94,7 @@ def render(
 
     with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures)) as r:
         report = r.load(p)
-        shown = _print_load_report(err, preset, report, 0)
+        shown = _print_load_report(err, preset, report, None)
         with _progress(err) as bar:
             task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
             try:
