@@ -132,11 +132,13 @@ def _take_b(rng: random.Random, ratio: float) -> bool:
 
 
 def _blend(va: float, vb: float, ratio: float) -> float:
+    """Rounded to 6 decimals, as MilkDrop writes numbers: the child's file then holds exactly the
+    value its genome has (no ``42.699998799999996``), and reads back to what was evaluated."""
     if ratio == 0.0:
         return va
     if ratio == 1.0:
         return vb
-    return va + ratio * (vb - va)
+    return round(va + ratio * (vb - va), 6)
 
 
 def _fix_header(child: Genome, a: Genome, b: Genome) -> None:
