@@ -67,6 +67,8 @@ def render(
     mesh: str = typer.Option("48x36", "--mesh", help="Warp mesh cells WIDTHxHEIGHT."),
     textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
                                                   help="Extra folder of user textures (repeatable)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1,
+                                            help="Stop after this many seconds (default: no limit)."),
 ) -> None:
     """Render one preset to frames, an animated image or a video."""
     from renderer.output.frame_writer import OutputError, output_kind, write_frames
@@ -90,18 +92,32 @@ def render(
         except (AudioError, OSError) as exc:
             err.print(f"[red]error[/] {escape(str(exc))}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
+    from renderer.output.time_limit import TimeLimitExceeded, time_limit
     from renderer.pipeline import Renderer
 
+    done = [0]
+
+    def on_frame(k: int) -> None:
+        done[0] = k
+        bar.update(task, completed=k)
+
     with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures)) as r:
-        report = r.load(p)
-        shown = _print_load_report(err, preset, report, None)
         with _progress(err) as bar:
             task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
             try:
-                result = write_frames(r.render(frames, track), output, fps=fps,
-                                      on_frame=lambda k: bar.update(task, completed=k))
+                with time_limit(timeout):
+                    report = r.load(p)
+                    shown = _print_load_report(err, preset, report, None)
+                    result = write_frames(r.render(frames, track), output, fps=fps, on_frame=on_frame)
             except OutputError as exc:
                 err.print(f"[red]error[/] {escape(str(exc))}")
+                raise typer.Exit(EXIT_FAILED) from None
+            except TimeLimitExceeded:
+                kept = (f"; the first {done[0]} are in {escape(str(output))}"
+                        if done[0] and output_kind(output) in ("folder", "mp4") else "")
+                err.print(f"[red]error[/] {escape(str(preset))}: stopped after --timeout {timeout:g} s with "
+                          f"{done[0]} of {frames} frames rendered{kept} (this preset is slow: try fewer frames, "
+                          "a smaller --size or a longer --timeout)")
                 raise typer.Exit(EXIT_FAILED) from None
         _print_load_report(err, preset, report, shown)  # shader stages that failed while rendering
     what = "frames in" if result.kind == "folder" else "frames to"
