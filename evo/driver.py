@@ -354,8 +354,29 @@ def resume_run(run_id: str, store: RunStore, progress: Progress | None = None, a
     died is taken over; one that a live process holds is refused."""
     run = store.open(run_id)
     with run.lock():
+        note = _take_over(run)
+        if note and progress is not None:
+            progress({"type": "note", "message": note})
         Driver(run, run.run_config(), progress, address).resume()
     return run.id
+
+
+def _take_over(run: Run) -> str | None:
+    """What resume found (the caller holds the lock): a damaged state.json is rewritten from the
+    checkpoints; a state left 'running' means its process died without saying so. Returns the
+    sentence to show, or None when the run was simply stopped."""
+    state = run.state
+    gens = run.generations()
+    where = f"generation {gens[-1] + 1} of {run.run_config().run.generations}" if gens else "the start"
+    if "problem" in state:
+        run.write_state("stopped", gens[-1] if gens else -1)
+        return f"{state['problem']}: rebuilt it from the checkpoints (resuming after {where})"
+    if state["status"] in ("running", "waiting_votes"):
+        pid = state.get("pid")
+        who = f"pid {pid}" if isinstance(pid, int) else "its process"
+        return (f"{run.dir}: the run was left '{state['status']}' by {who}, which is gone (killed or crashed): "
+                f"taking it over after {where}")
+    return None
 
 
 def replay_selection(run: Run, g: int) -> dict:
@@ -385,6 +406,8 @@ def _print_progress(event: dict) -> None:
               f"degenerate {r['degenerate']} ({event['seconds']:.1f} s)", flush=True)
     elif event["type"] == "finished":
         print(f"finished: {event['contact_sheet']}", flush=True)
+    elif event["type"] == "note":
+        print(f"note: {event['message']}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
