@@ -72,3 +72,28 @@ def test_time_limit_interrupts_python_code_and_restores_the_timer():
     with time_limit(5):
         pass
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_render_says_what_the_audio_loader_repaired(tmp_path, app):
+    """A 1-sample WAV, a 6-channel file with NaN and out-of-range samples: rendered, and said."""
+    import numpy as np
+    import soundfile as sf
+
+    preset = tmp_path / "p.milk"
+    preset.write_text("[preset00]\nfDecay=0.98\nnWaveMode=6\n")
+    tiny = tmp_path / "tiny.wav"
+    sf.write(tiny, np.array([[0.5, 0.5]], np.float32), 44100, subtype="PCM_16")
+    res = render(app, preset, "--audio", tiny, "--frames", "6", "--fps", "30", "--size", "16x16", "--mesh", "4x4",
+                 "-o", tmp_path / "a")
+    assert res.exit_code == 0, res.output
+    assert "tiny.wav: the music lasts 23 µs and the render 200 ms: it repeats 8,820 times" in res.output
+    messy = tmp_path / "messy.wav"
+    x = np.full((4410, 6), 0.25, np.float32)
+    x[5, 0], x[9, 1], x[11, 0] = np.nan, np.inf, 2.0
+    sf.write(messy, x, 22050, subtype="FLOAT")
+    res = render(app, preset, "--audio", messy, "--frames", "3", "--size", "16x16", "--mesh", "4x4",
+                 "-o", tmp_path / "b")
+    assert res.exit_code == 0, res.output
+    for note in ("messy.wav: 6 channels: kept the first two", "messy.wav: 2 NaN/inf samples replaced by silence",
+                 "messy.wav: 1 samples outside [-1, 1] clipped"):
+        assert note in res.output, res.output

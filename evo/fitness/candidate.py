@@ -31,11 +31,11 @@ class CandidateTimeout(Exception):
 
 
 def make_analyzer(settings: EvalSettings):
-    from renderer.audio import AudioAnalyzer, default_analyzer, load_audio
+    from renderer.audio import AudioAnalyzer, default_analyzer, open_audio
 
     f = settings.fitness
-    if f.audio:
-        return AudioAnalyzer(load_audio(f.audio), fps=f.fps)
+    if f.audio:  # decoded as the frames need it: a worker holds seconds of music, not the track
+        return AudioAnalyzer(open_audio(f.audio), fps=f.fps)
     # Only as much synthetic music as a render hears (synthesis costs ~40 ms per second of it).
     seconds = min(30.0, max(4.0, float(np.ceil(f.frames / f.fps)) + 2.0))
     return default_analyzer(fps=f.fps, seconds=seconds, seed=f.audio_seed)

@@ -55,6 +55,15 @@ def _print_load_report(err: Console, preset: Path, report, shown: int | None) ->
     return len(report.shader_errors)
 
 
+def _print_audio_warnings(err: Console, track, render_seconds: float) -> None:
+    """What the loader repaired (NaN, clipping, channels, rate) and a track shorter than the render."""
+    from renderer.audio.track import length_warning
+
+    notes = list(track.warnings) + [w for w in [length_warning(track.duration, render_seconds)] if w]
+    for note in notes:
+        err.print(f"[yellow]warning[/] {escape(track.source)}: {escape(note)}")
+
+
 def render(
     preset: Path = typer.Argument(..., help="The .milk preset to render."),
     output: Path = typer.Option(..., "-o", "--output",
@@ -83,12 +92,12 @@ def render(
     except (PresetError, OutputError, OSError) as exc:
         err.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    from renderer.audio import AudioError, open_audio
+
     track = None
     if audio is not None:
-        from renderer.audio import AudioError, load_audio
-
         try:
-            track = load_audio(audio)
+            track = open_audio(audio)  # decodes only the seconds the frames hear
         except (AudioError, OSError) as exc:
             err.print(f"[red]error[/] {escape(str(exc))}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -109,7 +118,7 @@ def render(
                     report = r.load(p)
                     shown = _print_load_report(err, preset, report, None)
                     result = write_frames(r.render(frames, track), output, fps=fps, on_frame=on_frame)
-            except OutputError as exc:
+            except (OutputError, AudioError) as exc:
                 err.print(f"[red]error[/] {escape(str(exc))}")
                 raise typer.Exit(EXIT_FAILED) from None
             except TimeLimitExceeded:
@@ -120,6 +129,8 @@ def render(
                           "a smaller --size or a longer --timeout)")
                 raise typer.Exit(EXIT_FAILED) from None
         _print_load_report(err, preset, report, shown)  # shader stages that failed while rendering
+    if track is not None:
+        _print_audio_warnings(err, track, frames / fps)
     what = "frames in" if result.kind == "folder" else "frames to"
     err.print(f"[green]wrote[/] {result.frames} {what} {escape(str(result.path))}")
 
