@@ -41,6 +41,28 @@ def make_analyzer(settings: EvalSettings):
     return default_analyzer(fps=f.fps, seconds=seconds, seed=f.audio_seed)
 
 
+def audio_notes(settings: EvalSettings) -> list[str]:
+    """The run's music as the fitness hears it, in words: what the loader repaired in the part a
+    candidate hears (NaN/inf, clipping, dropped channels, a low rate) and music shorter than a
+    render. Empty for the synthetic default; AudioError (a ValueError naming the file) for music
+    that cannot be used at all."""
+    f = settings.fitness
+    if not f.audio:
+        return []
+    from renderer.audio import TARGET_RATE, open_audio
+    from renderer.audio.track import length_warning
+
+    stream = open_audio(f.audio)
+    try:
+        render_s = f.frames / f.fps
+        stream.read(0, int(np.ceil(render_s * TARGET_RATE)) + 1)
+        notes = list(stream.warnings)
+        too_short = length_warning(stream.duration, render_s)
+        return [f"{stream.source}: {n}" for n in notes + ([too_short] if too_short else [])]
+    finally:
+        stream.close()
+
+
 def make_renderer(settings: EvalSettings):
     # One rasteriser thread: two single-threaded processes are the fastest arrangement on two
     # cores, and threads cost 1.5-4x at 128x128 on llvmpipe. Set before the first GL context.
