@@ -92,26 +92,32 @@ EEL_TOKENS = EEL_VARS + EEL_FUNCS + EEL_BINARY + EEL_ASSIGN + ["(", ")", ",", ";
                                                                "$X1F", "$'a'", "$", "//", "/*", "*/", "\\\\"] + _NUMBERS
 
 
-def eel_expr(rng: random.Random, depth: int) -> str:
+def grammar_expr(rng: random.Random, depth: int, leaf, forms) -> str:
+    """A random expression: ``leaf(rng)`` at the bottom (or by chance), else one of ``forms``,
+    ``(weight, build(sub))`` pairs where ``sub()`` makes a sub-expression one level down."""
     if depth <= 0 or rng.random() < 0.25:
-        return _number(rng) if rng.random() < 0.4 else _name(rng, EEL_VARS)
-    r = rng.random()
-    sub = lambda: eel_expr(rng, depth - 1)  # noqa: E731
-    if r < 0.35:
-        return f"{sub()} {rng.choice(EEL_BINARY)} {sub()}"
-    if r < 0.45:
-        return f"({sub()})"
-    if r < 0.55:
-        return f"{rng.choice('-+!')}{sub()}"
-    if r < 0.65:
-        return f"{sub()} ? {sub()} : {sub()}"
-    if r < 0.75:
-        return f"{_name(rng, EEL_VARS)} {rng.choice(EEL_ASSIGN)} {sub()}"
-    if r < 0.8:
-        return f"megabuf({sub()}) = {sub()}"
-    f = rng.choice(EEL_FUNCS)
-    args = ", ".join(sub() for _ in range(rng.choice([0, 1, 1, 2, 2, 3])))
-    return f"{f}({args})"
+        return leaf(rng)
+    sub = lambda: grammar_expr(rng, depth - 1, leaf, forms)  # noqa: E731
+    pick = rng.random() * sum(w for w, _ in forms)
+    for weight, build in forms:
+        pick -= weight
+        if pick < 0:
+            return build(sub)
+    return forms[-1][1](sub)
+
+
+def eel_expr(rng: random.Random, depth: int) -> str:
+    call = lambda sub: f"{rng.choice(EEL_FUNCS)}(" + ", ".join(  # noqa: E731
+        sub() for _ in range(rng.choice([0, 1, 1, 2, 2, 3]))) + ")"
+    return grammar_expr(rng, depth, lambda r: _number(r) if r.random() < 0.4 else _name(r, EEL_VARS), [
+        (35, lambda sub: f"{sub()} {rng.choice(EEL_BINARY)} {sub()}"),
+        (10, lambda sub: f"({sub()})"),
+        (10, lambda sub: f"{rng.choice('-+!')}{sub()}"),
+        (10, lambda sub: f"{sub()} ? {sub()} : {sub()}"),
+        (10, lambda sub: f"{_name(rng, EEL_VARS)} {rng.choice(EEL_ASSIGN)} {sub()}"),
+        (5, lambda sub: f"megabuf({sub()}) = {sub()}"),
+        (20, call),
+    ])
 
 
 def eel_code(rng: random.Random, corpus_code: list[str]) -> str:
@@ -173,24 +179,17 @@ HLSL_DIRECTIVES = ["#define A A", "#define A B\n#define B A", "#define F(x) F(x)
 
 
 def hlsl_expr(rng: random.Random, depth: int) -> str:
-    if depth <= 0 or rng.random() < 0.25:
-        return _number(rng) if rng.random() < 0.3 else rng.choice(HLSL_VARS)
-    sub = lambda: hlsl_expr(rng, depth - 1)  # noqa: E731
-    r = rng.random()
-    if r < 0.3:
-        return f"{sub()} {rng.choice(['+', '-', '*', '/', '<', '==', '&&', '%'])} {sub()}"
-    if r < 0.4:
-        return f"({sub()})"
-    if r < 0.5:
-        return f"{sub()}.{rng.choice(HLSL_SWIZZLES)}"
-    if r < 0.6:
-        return f"{sub()} ? {sub()} : {sub()}"
-    if r < 0.65:
-        return f"({rng.choice(HLSL_TYPES)}){sub()}"
-    if r < 0.7:
-        return f"{sub()}[{sub()}]"
-    f = rng.choice(HLSL_FUNCS)
-    return f"{f}(" + ", ".join(sub() for _ in range(rng.choice([0, 1, 2, 2, 3, 4]))) + ")"
+    call = lambda sub: f"{rng.choice(HLSL_FUNCS)}(" + ", ".join(  # noqa: E731
+        sub() for _ in range(rng.choice([0, 1, 2, 2, 3, 4]))) + ")"
+    return grammar_expr(rng, depth, lambda r: _number(r) if r.random() < 0.3 else r.choice(HLSL_VARS), [
+        (30, lambda sub: f"{sub()} {rng.choice(['+', '-', '*', '/', '<', '==', '&&', '%'])} {sub()}"),
+        (10, lambda sub: f"({sub()})"),
+        (10, lambda sub: f"{sub()}.{rng.choice(HLSL_SWIZZLES)}"),
+        (10, lambda sub: f"{sub()} ? {sub()} : {sub()}"),
+        (5, lambda sub: f"({rng.choice(HLSL_TYPES)}){sub()}"),
+        (5, lambda sub: f"{sub()}[{sub()}]"),
+        (30, call),
+    ])
 
 
 def hlsl_statement(rng: random.Random, depth: int) -> str:
