@@ -79,6 +79,15 @@ def test_resume_takes_over_a_run_whose_process_is_gone(run_copy):
     assert json.loads((run_copy / "state.json").read_text())["status"] == "finished"
 
 
+def test_resume_holds_the_run_while_it_works(run_copy):
+    from evo.driver import resume_run
+
+    seen = []
+    resume_run(run_copy.name, RunStore(run_copy.parent), lambda event: seen.append(lock_holder(run_copy)))
+    assert seen and all(h is not None and h["pid"] == os.getpid() for h in seen)
+    assert lock_holder(run_copy) is None
+
+
 def test_resume_refuses_a_run_a_live_process_holds(run_copy):
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(run_copy)], stdout=subprocess.PIPE, text=True,
                               env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
