@@ -320,3 +320,17 @@ def test_any_float_is_written_so_it_reads_back_exactly(value):
     assert float(text) == value
     if round(value, 6) == value and abs(value) < 1e15 and value != 0 and abs(value) >= 1e-6:
         assert len(text.partition(".")[2]) <= 6 and "e" not in text, text
+
+
+def test_new_runs_round_blends_and_runs_made_before_do_not():
+    """A run's config.json without ``ga.blend_decimals`` (made before it existed) keeps its
+    unrounded blends, so its recorded selections replay exactly; new runs round to 6."""
+    from evo.config import RunConfig, load_config
+
+    a, b = _pair()
+    a.params["zoom"], b.params["zoom"] = 1.0, 1.0666065999999998 * 1.1
+    new = make_toolbox(load_config().ga, random.Random(1)).mate(a, b, 0.37)
+    old_config = RunConfig.from_dict({k: v for k, v in load_config().to_dict().items() if k != "ga"})
+    old = make_toolbox(old_config.ga, random.Random(1)).mate(a, b, 0.37)
+    want = 1.0 + 0.37 * (b.params["zoom"] - 1.0)
+    assert old.params["zoom"] == want and new.params["zoom"] == round(want, 6) != want
