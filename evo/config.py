@@ -52,6 +52,10 @@ class GASection:
     mutation_prob: float = 0.9
     hall_of_fame: int = 12
     mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
+    # Decimals crossbreed blends are rounded to (6: as MilkDrop writes numbers, so a child's file
+    # holds exactly its genome). 0 = unrounded: what a run's config.json without this key means,
+    # so runs made before it existed replay and resume unchanged. New runs get 6 from the TOML.
+    blend_decimals: int = 0
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ class CandidateTimeout(Exception):
 
 
 def make_analyzer(settings: EvalSettings):
-    from renderer.audio import AudioAnalyzer, default_analyzer, load_audio
+    from renderer.audio import AudioAnalyzer, default_analyzer, open_audio
 
     f = settings.fitness
-    if f.audio:
-        analyzer = AudioAnalyzer(load_audio(f.audio), fps=f.fps)
-        if f.audio_start > 0:
+    if f.audio:  # decoded as the frames need it: a worker holds seconds of music, not the track
+        analyzer = AudioAnalyzer(open_audio(f.audio), fps=f.fps)
+        if f.audio_start > 0:  # a song is judged from its liveliest section (evo.music.song_fitness)
             from evo.music.song_audio import ShiftedAnalyzer
 
             analyzer = ShiftedAnalyzer(analyzer, int(round(f.audio_start * f.fps)))
@@ -44,6 +44,28 @@ def make_analyzer(settings: EvalSettings):
     # Only as much synthetic music as a render hears (synthesis costs ~40 ms per second of it).
     seconds = min(30.0, max(4.0, float(np.ceil(f.frames / f.fps)) + 2.0))
     return default_analyzer(fps=f.fps, seconds=seconds, seed=f.audio_seed)
+
+
+def audio_notes(settings: EvalSettings) -> list[str]:
+    """The run's music as the fitness hears it, in words: what the loader repaired in the part a
+    candidate hears (NaN/inf, clipping, dropped channels, a low rate) and music shorter than a
+    render. Empty for the synthetic default; AudioError (a ValueError naming the file) for music
+    that cannot be used at all."""
+    f = settings.fitness
+    if not f.audio:
+        return []
+    from renderer.audio import TARGET_RATE, open_audio
+    from renderer.audio.track import length_warning
+
+    stream = open_audio(f.audio)
+    try:
+        render_s = f.frames / f.fps
+        stream.read(0, int(np.ceil(render_s * TARGET_RATE)) + 1)
+        notes = list(stream.warnings)
+        too_short = length_warning(stream.duration, render_s)
+        return [f"{stream.source}: {n}" for n in notes + ([too_short] if too_short else [])]
+    finally:
+        stream.close()
 
 
 def make_renderer(settings: EvalSettings):
