@@ -134,7 +134,7 @@ def breathe(
     """Rewrite a preset so it reacts to a song's beats, keeping its look; verified by rendering."""
     from evo.music.breathe import FPS, BreatheError
     from evo.music.breathe import breathe as rewrite
-    from renderer.audio import AudioAnalyzer, AudioError, load_audio
+    from renderer.audio import AudioAnalyzer, AudioError, open_audio
     from renderer.milk.preset import PresetError, load_milk
     from renderer.output.files import atomic_write_bytes
 
@@ -145,7 +145,7 @@ def breathe(
         _fail(str(exc))
     a = _analyze(song, err)
     try:
-        analyzer = AudioAnalyzer(load_audio(song), fps=FPS)
+        analyzer = AudioAnalyzer(open_audio(song), fps=FPS)
         with err.status("rendering against the song: before and after"):
             res = rewrite(p, a, analyzer)
     except (BreatheError, AudioError) as exc:
