@@ -81,6 +81,21 @@ def families_of(preset) -> tuple[str, ...]:
     return tuple(out)
 
 
+def reference_departs(preset, bc_json: dict | None) -> str:
+    """Why butterchurn 2.6.7's picture of ``preset`` cannot match MilkDrop 2's, or "".
+
+    It ignores bMotionVectorsOn and defaults mv_a to 1, so a file without mv_a whose
+    bMotionVectorsOn is 0 (MilkDrop 2: no vectors) gets a full grid of vectors there.
+    """
+    if bc_json is None:
+        return ""
+    bc_mv_a = float(bc_json.get("baseVals", {}).get("mv_a", 1.0))
+    ours = float(preset.params.get("mv_a", 0.0))
+    if (bc_mv_a > 0.001) != (ours > 0.001):
+        return f"motion vectors: butterchurn mv_a {bc_mv_a:g}, MilkDrop 2 {ours:g} (bMotionVectorsOn)"
+    return ""
+
+
 def candidates(overlap: list[OverlapPreset]) -> list[Candidate]:
     from renderer.milk.preset import PresetError, load_milk
 
@@ -134,8 +149,15 @@ def score(items: list[Candidate], bc: Butterchurn, wav: Path, frames: list[int],
             res = Result(c.overlap.name, str(c.overlap.path), c.families)
             results.append(res)
             bar.update(task, description=f"{c.overlap.name[:40]:40}")
+            departs = reference_departs(c.preset, bc.preset_json(c.overlap))
+            if departs:
+                res.error = f"reference departs from MilkDrop 2: {departs}"
+                bar.advance(task)
+                continue
             try:
                 folder = bc.render(c.overlap)
+                if bc.failed_shaders(c.overlap):
+                    raise ReferenceError("butterchurn failed to build a shader (see render.log)")
                 ref = {k: reference_frame(folder, k) for k in frames}
                 levels = InjectedLevels.from_csv(folder / "frames.csv", analyzer)
                 ours_inj = render_ours(renderer, c.preset, levels, frames)

@@ -128,9 +128,24 @@ class Butterchurn:
         if proc.returncode != 0 or not (tmp / "meta.json").exists():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise ReferenceError(f"{preset.name}: butterchurn exited {proc.returncode}: {' | '.join(tail)}")
+        (tmp / "render.log").write_text(proc.stderr or "")
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)
         return out
+
+    def failed_shaders(self, preset: OverlapPreset) -> bool:
+        """True when butterchurn could not build a shader program for ``preset`` (it then draws
+        black or skips a pass, so its picture says nothing about the preset)."""
+        log = self.folder(preset) / "render.log"
+        return log.exists() and bool(re.search(r"program not linked|Failed to compile|pageerror", log.read_text()))
+
+    def preset_json(self, preset: OverlapPreset) -> dict | None:
+        """butterchurn's own conversion of ``preset`` (its base values and code), if installed."""
+        path = self.harness() / "node_modules" / "butterchurn-presets" / "presets" / "converted" / f"{preset.name}.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
 
 
 def reference_frame(folder: Path, k: int) -> np.ndarray:

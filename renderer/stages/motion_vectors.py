@@ -2,7 +2,7 @@
 
 As in MilkDrop 2 / butterchurn / projectM: mv_x by mv_y lines (at most 64 x 48; the fraction of
 mv_x/mv_y stretches the spacing), shifted by mv_dx/mv_dy, each from its grid point (fx, fy)
-towards the warp's source coordinate there, scaled by mv_l and at least ~1.8 px long; colour
+towards the warp's source coordinate there, scaled by mv_l and at least one texel long; colour
 mv_r/g/b/a. MilkDrop 2 (DrawMotionVectors, ReversePropagatePoint) works with y pointing *up*
 throughout: grid row fy is measured from the bottom of the screen, the mesh row is looked up from
 the bottom (its m_verts order, as our warp mesh), the source's height is 1 - v, and the line goes
@@ -107,8 +107,9 @@ def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
     length = _num(frame_vars, "mv_l", 0.9)
     dx, dy = (sx - FX) * length, (sy - FY) * length
     dist = np.hypot(dx, dy)
-    # projectM's rule: a bit more than one pixel, or 1-px lines vanish in the rasteriser
-    min_len = math.hypot(1.25 / width, 1.25 / height)
+    # MilkDrop 2's minimum: one texel (1 / texture width); a vector with no direction becomes
+    # (min, min), a one-texel diagonal
+    min_len = 1.0 / width
     short = dist < min_len
     if short.any():
         tiny = dist <= 1e-6  # float32 noise of a still mesh: no direction to show
