@@ -160,19 +160,38 @@ def reference_meta(folder: Path) -> dict:
 # --------------------------------------------------------------------------- projectM
 
 
-def projectm_seconds(binary: Path, preset: Path, frames: int, size: int, fps: float, wav: Path,
-                     out_dir: Path, mesh: tuple[int, int] | None = None) -> float:
-    """Wall seconds of one whole ``pmrender`` process that renders and reads back ``frames``
-    frames and writes none (``--every 0``)."""
+@dataclass(frozen=True)
+class ProcessTime:
+    wall: float   # seconds on the clock
+    cpu: float    # user + system seconds of the process and its threads
+
+
+def timed_process(cmd: list[str], what: str, env: dict | None = None) -> ProcessTime:
+    """Run ``cmd`` to completion and time it; CPU time comes from the kernel's accounting of
+    that child, so other work on a shared machine hardly changes it."""
+    import resource
     import time
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, env=env)
+    except subprocess.TimeoutExpired:
+        raise ReferenceError(f"{what}: took over {RENDER_TIMEOUT_S} s") from None
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise ReferenceError(f"{what}: exited {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return ProcessTime(wall, cpu)
+
+
+def projectm_command(binary: Path, preset: Path, frames: int, size: int, fps: float, wav: Path,
+                     out_dir: Path, mesh: tuple[int, int] | None = None) -> list[str]:
+    """One whole ``pmrender`` process that renders and reads back ``frames`` frames and writes
+    none (``--every 0``)."""
     cmd = [str(binary), str(preset), str(out_dir), str(frames), f"{size}x{size}", f"{fps:g}", str(wav),
            "--every", "0", "--quiet"]
     if mesh is not None:
         cmd += ["--mesh", f"{mesh[0]}x{mesh[1]}"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise ReferenceError(f"{preset.name}: pmrender exited {proc.returncode}: {proc.stderr.strip()[-200:]}")
-    return seconds
+    return cmd

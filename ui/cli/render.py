@@ -70,7 +70,8 @@ def render(
         help="CSV of per-frame bass, mid, treb, bass_att, mid_att, treb_att (a 'frame' column, or row i = "
              "frame i+1) that drive the preset instead of our analysis; waves still draw the music."),
     every: int = typer.Option(1, "--every", min=1,
-                              help="Write frame k only when k % EVERY == 0; the others are still rendered."),
+                              help="Write frame k only when k % EVERY == 0; the others are still rendered and "
+                                   "composited (as a player shows them), not read back."),
 ) -> None:
     """Render one preset to frames, an animated image or a video."""
     from renderer.output.frame_writer import OutputError, output_kind, write_frames
@@ -106,7 +107,7 @@ def render(
         with _progress(err) as bar:
             task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
             try:
-                result = write_frames(r.render(frames, source, keep=keep), output, fps=fps / every,
+                result = write_frames(r.render(frames, source, keep=keep, composite_all=True), output, fps=fps / every,
                                       on_frame=lambda k: bar.update(task, completed=k))
             except OutputError as exc:
                 err.print(f"[red]error[/] {escape(str(exc))}")
