@@ -213,25 +213,21 @@ def test_motion_vectors_grid_when_still(renderer):
     labels, n = ndimage.label(lit, structure=np.ones((3, 3)))
     assert n == 9
     centres = ndimage.center_of_mass(lit, labels, range(1, n + 1))
-    for c in centres:  # one-texel strokes, so each lands within a pixel or two of its grid point
+    for c in centres:  # one-texel strokes, each within a pixel or two of its grid point
         assert min(abs(c[1] - want) for want in expected) <= 2.0
-    # rows count from the bottom (MilkDrop 2's y-up grid)
-    for c in centres:
-        assert min(abs(c[0] - (H - want)) for want in expected) <= 2.0
+        assert min(abs(c[0] - want) for want in expected) <= 2.0  # rows count from the top
 
 
 def test_motion_vectors_point_to_where_the_picture_came_from(renderer):
     p = quiet_preset(zoom=1.2, mv_a=1.0, mv_l=1.0, nMotionVectorsX=4, nMotionVectorsY=4)
     f = run(renderer, p, 1)[-1]
     lit = f.sum(axis=2) > 0
-    # MilkDrop 2 counts the grid from the bottom (y up): the bottom-left vector starts at
-    # (0.077, 0.077) up from the bottom-left corner and, zooming in, its source is nearer the centre
-    x0 = int(0.25 / 3.25 * W)
-    y0 = H - 1 - x0
-    patch = lit[y0 - 11:y0 + 1, x0:x0 + 12]
+    # the top-left vector starts at (0.077, 0.077) and, zooming in, its source is nearer the centre
+    y0 = x0 = int(0.25 / 3.25 * W)
+    patch = lit[y0:y0 + 12, x0:x0 + 12]
     assert patch.sum() >= 4  # a line of several pixels, not a 1-px stub
-    assert lit[y0 + 1:y0 + 5, max(0, x0 - 4):x0].sum() == 0  # nothing beyond it, outwards
-    assert not lit[:int(0.2 * H)].any()  # the grid's dropped last row is the top one
+    assert lit[max(0, y0 - 4):y0, max(0, x0 - 4):x0].sum() == 0  # nothing beyond it, outwards
+    assert not lit[H - int(0.2 * H):].any()  # the grid's dropped last row is the bottom one
 
 
 # --------------------------------------------------------------------------- composite

@@ -56,8 +56,8 @@ def pixel_of(mx: float, my: float) -> tuple[float, float]:
 
 
 def wave_pixel_of(mx: float, my: float) -> tuple[float, float]:
-    """(row, col) centre of built-in wave coordinates: wave_y runs up (1 = top), as in MilkDrop 2
-    ("backwards (top==1)") and butterchurn."""
+    """(row, col) centre of wave coordinates: wave_y and a custom wave's y run up (1 = top), as on
+    MilkDrop 2's screen ("backwards (top==1)") and in butterchurn's pictures."""
     return pixel_of(mx, 1.0 - my)
 
 
@@ -233,7 +233,7 @@ def test_custom_wave_default_points_sit_at_half_plus_value(target, custom):
     img = draw_custom(target, custom, wave={"usedots": 1, "scaling": 2.0}, audio=audio_frame(50.0, -25.0))
     lum = img.max(axis=2)
     r, c = np.unravel_index(np.argmax(lum), lum.shape)
-    r0, c0 = pixel_of(0.5 + 50 * 0.004 * 2, 0.5 - 25 * 0.004 * 2)
+    r0, c0 = wave_pixel_of(0.5 + 50 * 0.004 * 2, 0.5 - 25 * 0.004 * 2)  # a custom wave's y runs up too
     assert abs(r - r0) <= 1.0 and abs(c - c0) <= 1.0
     assert lit(img).sum() <= 4
 
@@ -242,7 +242,7 @@ def test_custom_wave_spectrum_uses_the_spectrum(target, custom):
     img = draw_custom(target, custom, wave={"usedots": 1, "spectrum": 1}, audio=audio_frame(0.0, spectrum=2.0))
     lum = img.max(axis=2)
     r, c = np.unravel_index(np.argmax(lum), lum.shape)
-    r0, c0 = pixel_of(0.5 + 2 * 0.15, 0.5 + 2 * 0.15)
+    r0, c0 = wave_pixel_of(0.5 + 2 * 0.15, 0.5 + 2 * 0.15)
     assert abs(r - r0) <= 1.0 and abs(c - c0) <= 1.0
 
 

@@ -2,17 +2,16 @@
 
 As in MilkDrop 2 / butterchurn / projectM: mv_x by mv_y lines (at most 64 x 48; the fraction of
 mv_x/mv_y stretches the spacing), shifted by mv_dx/mv_dy, each from its grid point (fx, fy)
-towards the warp's source coordinate there, scaled by mv_l and at least one texel long; colour
-mv_r/g/b/a. MilkDrop 2 (DrawMotionVectors, ReversePropagatePoint) works with y pointing *up*
-throughout: grid row fy is measured from the bottom of the screen, the mesh row is looked up from
-the bottom (its m_verts order, as our warp mesh), the source's height is 1 - v, and the line goes
-to clip y = 2 fy - 1. So the grid's first row sits near the bottom and its dropped last row at
-the top, and a vector points where the picture really came from, also for motion that is not
-vertically symmetric.
+towards the warp's source coordinate there, scaled by mv_l and at least one texel long (MilkDrop 2's
+minimum); colour mv_r/g/b/a. The source coordinate is the warp mesh's (u, v) interpolated at
+(fx, fy) with the row looked up from the mesh's bottom (MilkDrop's m_verts order) and v mirrored,
+which is what MilkDrop does; for the usual vertically symmetric motion it is the true source
+point. The grid counts from the top of the picture: butterchurn's pictures show MilkDrop's first
+row of vectors near the top edge and its dropped last row at the bottom.
 
-butterchurn departs here: a vector longer than the minimum keeps its height but gets a width of
-one texel (a typo sets dx twice where MD2 leaves both alone), so its vectors are near-vertical
-dashes. We draw MilkDrop 2's.
+butterchurn departs in one place: a vector longer than the minimum keeps its height but gets a
+width of one texel (a typo sets dx twice where MilkDrop 2 leaves both alone), so its vectors are
+near-vertical dashes. We draw MilkDrop 2's.
 """
 
 from __future__ import annotations
@@ -95,7 +94,7 @@ def _vector_grid(frame_vars: dict, meshx: int, meshy: int) -> _VectorGrid | None
 
 def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
                  width: int, height: int) -> np.ndarray:
-    """(n, 2, 2) line endpoints in MilkDrop 2's motion-vector coordinates (x right, y up, [0, 1])."""
+    """(n, 2, 2) line endpoints in MilkDrop coordinates (x right, y down, [0, 1])."""
     g = _vector_grid(frame_vars, meshx, meshy)
     if g is None:
         return np.zeros((0, 2, 2))
@@ -140,7 +139,7 @@ class MotionVectors:
         clip = np.empty((len(lines) * 2, 2), "f4")
         pts = lines.reshape(-1, 2)
         clip[:, 0] = pts[:, 0] * 2.0 - 1.0
-        clip[:, 1] = pts[:, 1] * 2.0 - 1.0
+        clip[:, 1] = 1.0 - pts[:, 1] * 2.0
         self.buffer.write(clip)
         self.program["line_color"].value = (_num(fv, "mv_r", 1.0), _num(fv, "mv_g", 1.0),
                                             _num(fv, "mv_b", 1.0), a)

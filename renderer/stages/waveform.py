@@ -5,10 +5,11 @@ projectM (Waveforms/*.cpp) reproduce it; where those two disagree we take the Mi
 (480 waveform samples, ``% 8`` so mode 8 draws the circle, D3D's 1.57/6.28 literals, the
 ``m_nTexSizeX/3`` vertex cap of modes 4, 6 and 7).
 
-Coordinates: MilkDrop computes the built-in wave in D3D clip space, where +1 is the top row as in
-ours, so the vertices go to the screen unchanged: ``wave_y`` 1 is the top ("backwards (top==1) in
-the original milkdrop, so we keep it that way", says the source, since everywhere else y = 0 is the
-top), and mode 6's line sits at the top for ``wave_x`` near 1. butterchurn draws it the same way.
+Coordinates: on screen ``wave_y`` 1 is the top ("backwards (top==1) in the original milkdrop, so
+we keep it that way", says the MilkDrop 2 source, which negates the wave's y and then draws through
+a 2D projection whose y runs down), and mode 6's line sits at the top for ``wave_x`` near 1; the
+reference pictures (butterchurn) agree. So the vertices go to our clip space, +1 the top row,
+as computed. Custom waves and shapes run up the same way; only the warp's per-pixel y runs down.
 """
 
 from __future__ import annotations
