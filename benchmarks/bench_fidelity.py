@@ -149,11 +149,6 @@ def score(items: list[Candidate], bc: Butterchurn, wav: Path, frames: list[int],
             res = Result(c.overlap.name, str(c.overlap.path), c.families)
             results.append(res)
             bar.update(task, description=f"{c.overlap.name[:40]:40}")
-            departs = reference_departs(c.preset, bc.preset_json(c.overlap))
-            if departs:
-                res.error = f"reference departs from MilkDrop 2: {departs}"
-                bar.advance(task)
-                continue
             try:
                 folder = bc.render(c.overlap)
                 if bc.failed_shaders(c.overlap):
@@ -226,22 +221,26 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     console = Console()
     if args.reference is None or not (Path(args.reference) / "overlap.txt").exists():
-        console.print(f"bench_fidelity: skipped, no reference folder given or found.\n{HOW_TO_GET}")
+        print(f"bench_fidelity: skipped, no reference folder given or found.\n{HOW_TO_GET}")
         return 0
     frames = sorted({int(x) for x in args.frames.split(",")})
     if frames[0] < 1:
         ap.error("--frames are numbered from 1")
     args.cache.mkdir(parents=True, exist_ok=True)
     wav = args.wav or default_wav(args.cache)
-    cands = candidates(read_overlap(Path(args.reference), args.presets_dir))
+    bc = Butterchurn(args.reference, args.cache, wav, args.size, args.fps, max(frames))
+    cands, departing = [], []
+    for c in candidates(read_overlap(Path(args.reference), args.presets_dir)):
+        why = reference_departs(c.preset, bc.preset_json(c.overlap))
+        (departing if why else cands).append((c, why) if why else c)
     if args.only:
         items = [c for c in cands if any(s.lower() in c.overlap.name.lower() for s in args.only)]
     else:
         items = (spread([c for c in cands if "MD1" in c.families], args.md1)
                  + spread([c for c in cands if "shader" in c.families], args.shader))
-    console.print(f"{len(cands)} overlap presets without rand(); measuring {len(items)} at {args.size}x{args.size}, "
-                  f"{args.fps:g} fps, frames {frames}; music {wav}")
-    bc = Butterchurn(args.reference, args.cache, wav, args.size, args.fps, max(frames))
+    console.print(f"{len(cands)} overlap presets without rand() ({len(departing)} more left out where butterchurn "
+                  f"departs from MilkDrop 2, e.g. {departing[0][1] if departing else '-'}); measuring {len(items)} at "
+                  f"{args.size}x{args.size}, {args.fps:g} fps, frames {frames}; music {wav}")
     results, pictures = score(items, bc, wav, frames, args.size, args.fps, console)
     console.print(table(results, frames))
     for r in results:
