@@ -11,6 +11,7 @@ from renderer.audio import LEVEL_NAMES, AudioAnalyzer, synthesize
 from renderer.audio.levels_file import InjectedLevels, LevelsFileError, read_levels_csv
 from renderer.milk.preset import parse_milk
 from renderer.output.frame_writer import frame_name, write_frames
+from ui.cli import app
 
 # bass drives the zoom and the wave colour: different levels, different pictures
 PRESET = """[preset00]
@@ -94,14 +95,7 @@ def test_write_frames_skips_frames_not_kept_but_numbers_by_frame(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [frame_name(2), frame_name(4)]
 
 
-@pytest.fixture(scope="module")
-def app():
-    from ui.cli import app as liandan
-
-    return liandan
-
-
-def test_cli_every_writes_every_kth_frame_and_the_same_bytes(tmp_path, app):
+def test_cli_every_writes_every_kth_frame_and_the_same_bytes(tmp_path):
     preset = tmp_path / "p.milk"
     preset.write_text(PRESET)
     runner = CliRunner()
@@ -114,7 +108,7 @@ def test_cli_every_writes_every_kth_frame_and_the_same_bytes(tmp_path, app):
         assert (tmp_path / "some" / frame_name(k)).read_bytes() == (tmp_path / "all" / frame_name(k)).read_bytes()
 
 
-def test_cli_audio_levels_changes_the_picture_and_refuses_a_short_file(tmp_path, app):
+def test_cli_audio_levels_changes_the_picture_and_refuses_a_short_file(tmp_path):
     preset = tmp_path / "p.milk"
     preset.write_text(PRESET)
     loud = reference_csv(tmp_path / "loud.csv", np.full((6, 6), 3.0))
