@@ -191,7 +191,7 @@ class Renderer:
         with current(self.ctx):
             tex.write(np.ascontiguousarray(img[::-1]).tobytes())
 
-    def render(self, n_frames: int, audio=None, keep=None):
+    def render(self, n_frames: int, audio=None, keep=None, composite_all: bool = False):
         """Iterator of the next ``n_frames`` frames (continues from the last frame rendered).
 
         ``keep``: None reads every frame back; otherwise a container of 0-based indices into
@@ -199,7 +199,9 @@ class Renderer:
         other one is still rendered into the feedback image (so the picture evolves exactly as
         without ``keep``) but yields None. The composite never feeds back, so the frames that
         are read are the same bytes either way; a GA that scores 20-odd of 90 frames saves the
-        composite pass and the readback of the rest.
+        composite pass and the readback of the rest. ``composite_all`` composites the others
+        too, without reading them back: the work a player does to show every frame
+        (``liandan render --every K``, and speed comparisons with one).
         """
         self._check_alive()
         if self.preset is None:
@@ -208,8 +210,9 @@ class Renderer:
         for i in range(int(n_frames)):
             self.frame += 1
             af = self._audio_frame(analyzer, self.frame)
+            read = keep is None or i in keep
             with current(self.ctx):
-                frame = self._render_frame(self.frame, af, keep is None or i in keep)
+                frame = self._render_frame(self.frame, af, read, composite=read or composite_all)
             yield frame
 
     def release(self) -> None:
@@ -350,9 +353,9 @@ class Renderer:
             "aspectx": 1.0 / self.aspect_x, "aspecty": 1.0 / self.aspect_y,
         }
 
-    def _render_frame(self, k: int, af, read: bool = True) -> np.ndarray | None:
-        """Frame ``k`` into the feedback image; composited and read back only when ``read``
-        (the composite writes a separate output image that nothing else samples)."""
+    def _render_frame(self, k: int, af, read: bool = True, composite: bool = True) -> np.ndarray | None:
+        """Frame ``k`` into the feedback image; composited when ``composite`` and read back
+        when ``read`` (the composite writes a separate output image that nothing else samples)."""
         tm = self.timings
         t0 = _time.perf_counter()
         t = k / self.fps
@@ -384,7 +387,7 @@ class Renderer:
         self._current = 1 - self._current
 
         frame = None
-        if read:
+        if read or composite:
             self._out_fbo.use()
             if sh is None or sh.comp is None or not self._shader_pass(
                     "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):

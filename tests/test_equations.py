@@ -107,11 +107,19 @@ def test_custom_shape_instances():
 
 
 def test_broken_block_is_empty_and_reported():
-    eq = PresetEquations(preset(per_frame="zoom = 2;", per_pixel="q2=below(rad,.-53);"))
+    eq = PresetEquations(preset(per_frame="zoom = 2;", per_pixel="q2=below(rad,);"))
     assert [e.section for e in eq.errors] == ["per_pixel"] and eq.errors[0].line == 1
     assert eq.pixel_block is None
     assert eq.begin_frame(INPUTS)["zoom"] == 2.0
     assert eq.section_status()["per_pixel"].startswith("per_pixel line 1")
+
+
+def test_a_bad_statement_is_left_out_and_the_rest_of_its_block_runs():
+    # MilkDrop 2 compiles statement by statement: `rot = 0.99l` fails there too, `zoom` runs
+    eq = PresetEquations(preset(per_frame="zoom = 1.5; rot = 0.99l; warp = 0.25;"))
+    fv = eq.begin_frame(INPUTS)
+    assert fv["zoom"] == 1.5 and fv["warp"] == 0.25
+    assert [e.section for e in eq.errors] == ["per_frame"] and "skipped" in eq.errors[0].message
 
 
 def test_same_seed_same_values():

@@ -78,6 +78,13 @@ def render(
                                                   help="Extra folder of user textures (repeatable)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1,
                                             help="Stop after this many seconds (default: no limit)."),
+    audio_levels: Optional[Path] = typer.Option(
+        None, "--audio-levels",
+        help="CSV of per-frame bass, mid, treb, bass_att, mid_att, treb_att (a 'frame' column, or row i = "
+             "frame i+1) that drive the preset instead of our analysis; waves still draw the music."),
+    every: int = typer.Option(1, "--every", min=1,
+                              help="Write frame k only when k % EVERY == 0; the others are still rendered and "
+                                   "composited (as a player shows them), not read back."),
 ) -> None:
     """Render one preset to frames, an animated image or a video."""
     from renderer.output.frame_writer import OutputError, output_kind, write_frames
@@ -104,6 +111,10 @@ def render(
     from renderer.output.time_limit import TimeLimitExceeded, time_limit
     from renderer.pipeline import Renderer
 
+    source = track
+    if audio_levels is not None:
+        source = _injected_levels(err, audio_levels, track, fps, frames, seed)
+    keep = None if every == 1 else range(every - 1, frames, every)
     done = [0]
 
     def on_frame(k: int) -> None:
@@ -117,7 +128,8 @@ def render(
                 with time_limit(timeout):
                     report = r.load(p)
                     shown = _print_load_report(err, preset, report, None)
-                    result = write_frames(r.render(frames, track), output, fps=fps, on_frame=on_frame)
+                    result = write_frames(r.render(frames, source, keep=keep, composite_all=True), output,
+                                          fps=fps / every, on_frame=on_frame)
             except (OutputError, AudioError) as exc:
                 err.print(f"[red]error[/] {escape(str(exc))}")
                 raise typer.Exit(EXIT_FAILED) from None
@@ -133,6 +145,25 @@ def render(
         _print_audio_warnings(err, track, frames / fps)
     what = "frames in" if result.kind == "folder" else "frames to"
     err.print(f"[green]wrote[/] {result.frames} {what} {escape(str(result.path))}")
+
+
+def _injected_levels(err: Console, path: Path, track, fps: float, frames: int, seed: int):
+    """The analyzer that hands the preset ``path``'s levels; exits with a clear error when the file
+    is unusable or too short for ``frames``."""
+    from renderer.audio import AudioAnalyzer, default_analyzer
+    from renderer.audio.levels_file import InjectedLevels, LevelsFileError
+
+    base = AudioAnalyzer(track, fps=fps) if track is not None else default_analyzer(fps=fps, seed=seed)
+    try:
+        levels = InjectedLevels.from_csv(path, base)
+    except LevelsFileError as exc:
+        err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if levels.last_frame < frames:
+        err.print(f"[red]error[/] {escape(str(path))}: levels for frames 1..{levels.last_frame}, "
+                  f"but {frames} frames were asked for")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return levels
 
 
 def sheet(
