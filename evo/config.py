@@ -53,6 +53,10 @@ class GASection:
     hall_of_fame: int = 12
     mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
     safe_ranges: str = ""  # a safe-ranges JSON (`liandan analyze`); "" = the schema's ranges
+    # Decimals crossbreed blends are rounded to (6: as MilkDrop writes numbers, so a child's file
+    # holds exactly its genome). 0 = unrounded: what a run's config.json without this key means,
+    # so runs made before it existed replay and resume unchanged. New runs get 6 from the TOML.
+    blend_decimals: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,10 @@ class FitnessSection:
     skip: int = 8
     audio: str = ""
     audio_seed: int = 0
+    # With a song: where in it candidates are rendered (seconds; -1: the liveliest section, chosen
+    # when the run is created) and its beats from there on (seconds), which the score follows.
+    audio_start: float = -1.0
+    beat_times: tuple[float, ...] = ()
     render_seed: int = 0
     timeout_s: float = 20.0
     weights: dict[str, float] = field(default_factory=dict, hash=False)
@@ -115,7 +123,7 @@ class EvalSettings:
 
     def audio_key(self) -> tuple:
         f = self.fitness
-        return (f.audio, f.audio_seed, f.fps)
+        return (f.audio, f.audio_seed, f.fps, f.audio_start)
 
     def to_dict(self) -> dict[str, Any]:
         """The flat form every checkpoint records (format 1)."""
@@ -124,7 +132,8 @@ class EvalSettings:
                 "sample_every": f.sample_every, "static_every": f.static_every, "skip": f.skip, "audio": f.audio,
                 "audio_seed": f.audio_seed, "render_seed": f.render_seed, "timeout_s": f.timeout_s,
                 "weights": [[k, v] for k, v in sorted(f.weights.items())], "preview": p.enabled,
-                "preview_size": p.size, "preview_frames": p.frames, "still": p.still}
+                "preview_size": p.size, "preview_frames": p.frames, "still": p.still,
+                **({"audio_start": f.audio_start, "beat_times": list(f.beat_times)} if f.audio else {})}
 
 
 @dataclass(frozen=True)
@@ -266,8 +275,9 @@ def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
             return float(value)
         if kind is str:
             return str(value) if value is not None else ""
-        if kind in (list, tuple):
-            return tuple(int(v) for v in value)
+        if kind in (list, tuple):  # the element type of the default (ints: mesh), floats when it is empty
+            element = type(current[0]) if len(current) else float
+            return tuple(element(v) for v in value)
         if kind is dict:
             return {str(k): float(v) for k, v in dict(value).items()}
     except (TypeError, ValueError):

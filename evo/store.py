@@ -171,12 +171,19 @@ class Run(VoteLog):
 
     @property
     def state(self) -> dict:
+        """state.json. A missing one reads 'stopped' before generation 0; a damaged one reads
+        'stopped' at the last checkpoint with ``problem`` saying what was wrong (the checkpoints are
+        the run: state.json only caches where it stands, and resume rewrites it)."""
         path = self.dir / "state.json"
         if not path.exists():
             return {"status": "stopped", "generation": -1}
-        data = read_json(path)
-        if not isinstance(data, dict) or data.get("status") not in STATUSES:
-            raise StoreError(f"{path}: not a run state (status must be one of {STATUSES})")
+        try:
+            data = read_json(path)
+            if not isinstance(data, dict) or data.get("status") not in STATUSES:
+                raise StoreError(f"{path}: not a run state (status must be one of {STATUSES})")
+        except StoreError as exc:
+            gens = self.generations()
+            return {"status": "stopped", "generation": gens[-1] if gens else -1, "problem": str(exc)}
         return data
 
     @property

@@ -31,7 +31,7 @@ from evo.selection import select_tournament
 
 def make_toolbox(ga: GASection, rng: random.Random, evaluate: Callable | None = None) -> base.Toolbox:
     tb = base.Toolbox()
-    tb.register("mate", crossbreed, rng=rng)
+    tb.register("mate", crossbreed, rng=rng, decimals=ga.blend_decimals or None)
     ranges = load_safe_ranges(ga.safe_ranges) if ga.safe_ranges else None
     tb.register("mutate", mutate, rng=rng, rates=MutationRates.from_dict(ga.mutation_rates), ranges=ranges)
     tb.register("repair", repair, ranges=ranges)

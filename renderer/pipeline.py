@@ -196,7 +196,7 @@ class Renderer:
         with current(self.ctx):
             tex.write(np.ascontiguousarray(img[::-1]).tobytes())
 
-    def render(self, n_frames: int, audio=None, keep=None):
+    def render(self, n_frames: int, audio=None, keep=None, composite_all: bool = False):
         """Iterator of the next ``n_frames`` frames (continues from the last frame rendered).
 
         ``keep``: None reads every frame back; otherwise a container of 0-based indices into
@@ -204,7 +204,9 @@ class Renderer:
         other one is still rendered into the feedback image (so the picture evolves exactly as
         without ``keep``) but yields None. The composite never feeds back, so the frames that
         are read are the same bytes either way; a GA that scores 20-odd of 90 frames saves the
-        composite pass and the readback of the rest.
+        composite pass and the readback of the rest. ``composite_all`` composites the others
+        too, without reading them back: the work a player does to show every frame
+        (``liandan render --every K``, and speed comparisons with one).
         """
         self._check_alive()
         if self.preset is None:
@@ -213,8 +215,9 @@ class Renderer:
         for i in range(int(n_frames)):
             self.frame += 1
             af = self._audio_frame(analyzer, self.frame)
+            read = keep is None or i in keep
             with current(self.ctx):
-                frame = self._render_frame(self.frame, af, keep is None or i in keep)
+                frame = self._render_frame(self.frame, af, read, composite=read or composite_all)
             yield frame
 
     def release(self) -> None:
@@ -309,19 +312,20 @@ class Renderer:
         return np.random.default_rng([self.seed, 0x4D44]).random(4)
 
     def _analyzer(self, audio):
-        from renderer.audio import AudioAnalyzer, AudioTrack, default_analyzer
+        from renderer.audio import AudioAnalyzer, AudioStream, AudioTrack, default_analyzer
 
         if audio is None:
             if self._default_audio is None or self._default_audio.fps != self.fps:
                 self._default_audio = default_analyzer(fps=self.fps, seed=self.seed)
             return self._default_audio
-        if isinstance(audio, AudioTrack):
+        if isinstance(audio, (AudioTrack, AudioStream)):
             if self._audio_cache is None or self._audio_cache[0] is not audio:
                 self._audio_cache = (audio, AudioAnalyzer(audio, fps=self.fps))
             return self._audio_cache[1]
         if hasattr(audio, "frame"):
             return audio
-        raise TypeError(f"audio must be an AudioTrack, an AudioAnalyzer or None, not {type(audio).__name__}")
+        raise TypeError(f"audio must be an AudioTrack, an AudioStream, an AudioAnalyzer or None, "
+                        f"not {type(audio).__name__}")
 
     def _audio_frame(self, analyzer, k: int):
         """``analyzer.frame(k)``, memoised: a GA renders frames 1..90 of the same music for every
@@ -354,9 +358,9 @@ class Renderer:
             "aspectx": 1.0 / self.aspect_x, "aspecty": 1.0 / self.aspect_y,
         }
 
-    def _render_frame(self, k: int, af, read: bool = True) -> np.ndarray | None:
-        """Frame ``k`` into the feedback image; composited and read back only when ``read``
-        (the composite writes a separate output image that nothing else samples)."""
+    def _render_frame(self, k: int, af, read: bool = True, composite: bool = True) -> np.ndarray | None:
+        """Frame ``k`` into the feedback image; composited when ``composite`` and read back
+        when ``read`` (the composite writes a separate output image that nothing else samples)."""
         tm = self.timings
         t0 = _time.perf_counter()
         t = k / self.fps
@@ -388,7 +392,7 @@ class Renderer:
         self._current = 1 - self._current
 
         frame = None
-        if read:
+        if read or composite:
             self._out_fbo.use()
             if sh is None or sh.comp is None or not self._shader_pass(
                     "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):
