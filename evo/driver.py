@@ -354,16 +354,16 @@ def create_run(config: RunConfig, store: RunStore, run_id: str | None = None, br
     seeds = default_seeds_dir(config)
     if branch is None and config.seeds.random_fraction < 1.0 and not seeds.is_dir():
         raise FileNotFoundError(f"{seeds}: seed folder does not exist")
-    song = None
-    if config.fitness.audio and (config.fitness.audio_start < 0 or not config.fitness.beat_times):
-        from evo.music.song_fitness import fit_to_song
-
-        config, song = fit_to_song(config)
     data = config.to_dict() if branch is None else {**config.to_dict(), "branch": branch}
     run = store.create(store.new_run_id(run_id), data)
-    if song is not None:
-        from evo.music.song_fitness import write_song_record
+    if config.fitness.audio and (config.fitness.audio_start < 0 or not config.fitness.beat_times):
+        from evo.music.song_fitness import fit_to_song, write_song_record
 
+        try:
+            config, song = fit_to_song(config)
+        except ValueError as exc:  # SongError / AudioError name the file
+            raise StoreError(str(exc)) from exc
+        run.replace_config({**data, **config.to_dict()})
         write_song_record(run.dir, song)
     run.write_state("stopped", -1)
     return run

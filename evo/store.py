@@ -151,6 +151,13 @@ class Run(VoteLog):
         self._index: dict[str, int] | None = None
         self._genome_index: dict[str, str] = {}
 
+    def replace_config(self, config: dict) -> None:
+        """Write the run's config anew (keeping its id and creation time): what a run learns of its
+        inputs before it starts, such as a song's beats."""
+        data = {**config, "id": self.id, "created": self.config.get("created", now_iso())}
+        atomic_write_json(self.dir / "config.json", data)
+        self.config = read_json(self.dir / "config.json")
+
     def run_config(self) -> RunConfig:
         """The run's configuration as the driver uses it."""
         data = {k: v for k, v in self.config.items() if k not in ("id", "created", "branch")}

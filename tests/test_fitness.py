@@ -7,7 +7,7 @@ from PIL import Image
 
 from evo.fitness.candidate import evaluate_preset, make_analyzer, make_renderer
 from evo.fitness.score import FEATURES, HEALTHY_FLOOR, WORST_SCORE, band, features, score_stats
-from evo.fitness.statistics import STAT_NAMES
+from evo.fitness.statistics import SONG_STATS, STAT_NAMES
 from helpers import eval_settings
 from evo.seeds import seed_paths
 
@@ -28,8 +28,9 @@ def test_band_is_a_trapezoid():
 
 
 def test_every_feature_reads_an_existing_statistic():
-    assert {stat for stat, _ in FEATURES.values()} <= set(STAT_NAMES)
-    assert set(features(HEALTHY)) == set(FEATURES)
+    assert {stat for stat, _ in FEATURES.values()} <= set(STAT_NAMES) | set(SONG_STATS)
+    assert set(features(HEALTHY)) == {k for k, (stat, _) in FEATURES.items() if stat in STAT_NAMES}
+    assert set(features({**HEALTHY, "beat_lock": 0.5})) == set(FEATURES)
 
 
 def test_degenerate_scores_worst_and_healthy_scores_above_the_floor():

@@ -42,6 +42,9 @@ STAT_NAMES = (
     "reactivity",  # Pearson correlation of frame-to-frame change with the bass level, [-1, 1]
 )
 
+SONG_STATS = ("beat_lock",)
+"""Statistics only a run with a song has (evo.fitness.candidate: its pulses against the song's beats)."""
+
 EDGE_THRESHOLD = 24.0
 """Sobel magnitude (a step edge of height h reads h, in 0..255 luma) that counts as an edge."""
 
