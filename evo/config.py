@@ -52,6 +52,7 @@ class GASection:
     mutation_prob: float = 0.9
     hall_of_fame: int = 12
     mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
+    safe_ranges: str = ""  # a safe-ranges JSON (`liandan analyze`); "" = the schema's ranges
     # Decimals crossbreed blends are rounded to (6: as MilkDrop writes numbers, so a child's file
     # holds exactly its genome). 0 = unrounded: what a run's config.json without this key means,
     # so runs made before it existed replay and resume unchanged. New runs get 6 from the TOML.
@@ -189,6 +190,13 @@ class RunConfig:
         need(0 <= g.crossover_prob <= 1, "ga.crossover_prob", "must be in [0, 1]")
         need(0 <= g.mutation_prob <= 1, "ga.mutation_prob", "must be in [0, 1]")
         need(g.hall_of_fame >= 1, "ga.hall_of_fame", "must be >= 1")
+        if g.safe_ranges:
+            from evo.mining.safe_ranges import SafeRangesError, load_safe_ranges
+
+            try:
+                load_safe_ranges(g.safe_ranges)
+            except SafeRangesError as exc:
+                raise ConfigError(f"{source}: ga.safe_ranges: {exc}") from None
         need(8 <= f.width <= 4096 and 8 <= f.height <= 4096, "fitness.width/height", "must be in [8, 4096]")
         need(f.frames >= 2, "fitness.frames", f"must be >= 2, got {f.frames}")
         need(f.fps > 0, "fitness.fps", "must be > 0")

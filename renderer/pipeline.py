@@ -38,6 +38,11 @@ from renderer.shaders.passes import ShaderStages
 from renderer.stages.warp_mesh import WarpMesh
 
 #: MilkDrop's default time between presets; ``progress`` runs 0 -> 1 over it, then stays at 1.
+RENDER_VERSION = 1
+"""Bump when a change to any stage, the EEL compiler or the shader translation alters a rendered
+pixel: caches of rendered results (the corpus dataset, evo.mining) are keyed by it and redo
+everything after a bump."""
+
 PRESET_SECONDS = 16.0
 
 #: AudioFrames memoised per analyzer (~9 KB each): a GA candidate's 90 frames and then some.

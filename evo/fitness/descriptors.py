@@ -26,6 +26,9 @@ import numpy as np
 
 from evo.fitness.statistics import luma
 
+DESCRIPTORS_VERSION = 1
+"""Bump when a descriptor changes its value for the same frames (caches of descriptors key on it)."""
+
 DESCRIPTOR_NAMES = ("brightness", "colourfulness", "warmth", "motion", "symmetry", "detail", "complexity",
                     "reactivity")
 MOTION_SCALE = 0.05

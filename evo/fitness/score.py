@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evo.fitness.bands import fitted_features
 from evo.fitness.statistics import degenerate_reason
 
 WORST_SCORE = 0.0
@@ -34,6 +35,9 @@ FEATURES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
     "brightness": ("luma_mean", (0.02, 0.12, 0.6, 0.92)),  # neither murky nor washed out
     "steadiness": ("luma_flicker", (-0.01, 0.0, 0.1, 0.3)),  # penalises strobing
 }
+# The band numbers in use: fitted from the corpus (evo/fitness/bands.json, `liandan bands`); the
+# table above is the fallback for a missing file or a feature it does not name.
+FEATURES = fitted_features(FEATURES)
 
 
 def band(x: float, lo0: float, lo1: float, hi1: float, hi0: float) -> float:

@@ -21,6 +21,10 @@ import numpy as np
 
 from renderer.output.health import BLACK_LUMA, FROZEN_CHANGE, frame_change, luma
 
+STATISTICS_VERSION = 1
+"""Bump when a statistic below changes its value for the same frames (cached statistics, as in the
+corpus dataset of evo.mining, are keyed by it)."""
+
 STAT_NAMES = (
     "luma_mean",  # mean luminance in [0, 1], averaged over frames
     "luma_std",  # spatial luminance spread in [0, 0.5], averaged over frames

@@ -141,6 +141,7 @@ def register(app: typer.Typer) -> None:
         votes_needed: Optional[int] = typer.Option(None, "--votes-needed", help="interactive: votes to wait for"),
         vote_timeout: Optional[float] = typer.Option(None, "--vote-timeout", help="interactive: max seconds to wait"),
         scheduler: Optional[str] = typer.Option(None, "--scheduler", help="address of an existing Dask scheduler"),
+        safe_ranges: Optional[Path] = typer.Option(None, "--safe-ranges", help="safe-ranges JSON from `liandan analyze`"),
     ) -> None:
         """Breed presets: evaluate, select, vary, for G generations; leaves runs/NAME."""
         overrides = {
@@ -148,6 +149,7 @@ def register(app: typer.Typer) -> None:
             "fitness.audio": str(audio) if audio else None, "evaluation.workers": workers, "run.seed": seed,
             "fitness.frames": frames, "fitness.width": size, "fitness.height": size, "run.mode": mode,
             "run.votes_needed": votes_needed, "run.vote_timeout_s": vote_timeout,
+            "ga.safe_ranges": str(safe_ranges.resolve()) if safe_ranges else None,
         }
         if audio is not None and not audio.is_file():
             _fail(f"{audio}: no such audio file")

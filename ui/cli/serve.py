@@ -78,8 +78,9 @@ def register(app: typer.Typer) -> None:
         runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where runs live"),
         port: int = typer.Option(8501, "--port"),
         host: str = typer.Option("127.0.0.1", "--host", help="address to bind; 0.0.0.0 exposes it to the network"),
+        dataset: Path = typer.Option(Path("ds"), "--dataset", help="dataset folder the Corpus page opens (`liandan mine`)"),
     ) -> None:
         """Open the voting app in the browser (http://HOST:PORT)."""
-        env = dict(os.environ, LIANDAN_RUNS_DIR=str(runs_dir.resolve()))
+        env = dict(os.environ, LIANDAN_RUNS_DIR=str(runs_dir.resolve()), LIANDAN_DATASET=str(dataset.resolve()))
         typer.echo(f"liandan ui on http://{host}:{port}  (runs: {runs_dir.resolve()})")
         raise typer.Exit(run_child(streamlit_command(port, host), env))
