@@ -77,10 +77,13 @@ class _Found:
 
 def mine(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, render: bool = True,
          settings: EvalSettings | None = None, workers: int = 2, retry_errors: bool = False,
+         extra_groups: Iterable[RenderGroup] = (),
          weights: dict[str, float] | None = None, progress: Progress | None = None) -> MineSummary:
     """Mine every ``*.milk`` under ``inputs`` into the dataset folder ``out``; see the module docstring.
 
-    ``render=False`` writes the static columns only (the rendered ones are null); ``workers=0``
+    ``extra_groups``: more rendered column groups (``react_`` reactivity profiles of evo.music), each
+    cached under its own name and key. ``render=False`` writes the static columns only (the
+    rendered ones are null); ``workers=0``
     renders in this process (tests, debugging), else on that many sweep worker processes. ``weights``:
     the fitness weights ``render_score`` uses (default: the default config's). ``progress(stage,
     done, total)`` is called as files are read ('read'), rendered ('render') and written ('write').
@@ -97,19 +100,41 @@ def mine(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, render:
 
         weights = dict(load_config().fitness.weights)
     group = RenderGroup(RENDER_GROUP, settings or MINING_SETTINGS)
+    extra = {g.name: g for g in extra_groups}
+    for name in _groups_before(out):  # a group a dataset once had stays (its columns are not lost)
+        if name in EXTRA_GROUPS and name not in extra:
+            extra[name] = EXTRA_GROUPS[name]()
+    groups = [group, *extra.values()] if render else []
     summary = MineSummary(dataset=str(out))
     with _Lock(out), FeatureCache(out / CACHE_FILE) as cache:
         found = _read_pass(roots, out, summary, progress)
-        if render and found.first_path:
-            _render_pass(group, found, out, cache, workers, retry_errors, summary, progress)
-        _write_pass(group if render else None, found, out, cache, weights, summary, progress)
-        if render:
-            cache.prune(group.name, group.key())
+        for g in groups if found.first_path else []:
+            _render_pass(g, found, out, cache, workers, retry_errors, summary, progress)
+        _write_pass(groups, found, out, cache, weights, summary, progress)
+        for g in groups:
+            cache.prune(g.name, g.key())
         summary.seconds = round(time.monotonic() - t0, 2)
-        _write_meta(out, roots, group if render else None, summary, weights)
+        _write_meta(out, roots, group if render else None, summary, weights, [g.name for g in groups])
     shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
     shutil.rmtree(out / ".work", ignore_errors=True)
     return summary
+
+
+def _reactivity_group() -> RenderGroup:
+    from evo.music.dataset_group import ReactivityGroup
+
+    return ReactivityGroup()
+
+
+#: Rendered column groups beyond the fixed render, by name (``liandan mine --reactivity``).
+EXTRA_GROUPS: dict[str, Callable[[], RenderGroup]] = {"reactivity": _reactivity_group}
+
+
+def _groups_before(out: Path) -> list[str]:
+    try:
+        return list(json.loads((out / META_FILE).read_text()).get("groups") or [])
+    except (OSError, ValueError):
+        return []
 
 
 def _prepare(out: Path) -> None:
@@ -215,8 +240,9 @@ def _render_pass(group: RenderGroup, found: _Found, out: Path, cache: FeatureCac
     cached = cache.get_many(group.name, key, found.first_path)
     todo = [h for h in found.first_path if not _usable(cached.get(h), h, out, retry_errors)]
     summary.cached = len(found.first_path) - len(todo)
+    stage = "render" if group.name == RENDER_GROUP else group.name
     if progress is not None:
-        progress("render", 0, len(todo))
+        progress(stage, 0, len(todo))
     if not todo:
         return
     t0 = time.monotonic()
@@ -232,7 +258,7 @@ def _render_pass(group: RenderGroup, found: _Found, out: Path, cache: FeatureCac
         cache.put(group.name, key, digest, record)
         summary.rendered += 1
         if progress is not None:
-            progress("render", i, len(todo))
+            progress(stage, i, len(todo))
     summary.render_seconds = round(time.monotonic() - t0, 2)
 
 
@@ -256,13 +282,12 @@ def _usable(record: dict | None, digest: str, out: Path, retry_errors: bool) -> 
                                           and (out / PREVIEWS_DIR / f"{digest}.webp").is_file())
 
 
-def _write_pass(group: RenderGroup | None, found: _Found, out: Path, cache: FeatureCache,
+def _write_pass(groups: list[RenderGroup], found: _Found, out: Path, cache: FeatureCache,
                 weights: dict[str, float] | None, summary: MineSummary, progress: Progress | None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    render_cols = group.columns() if group is not None else RenderGroup(RENDER_GROUP).columns()
-    key = group.key() if group is not None else None
+    render_cols = [c for g in groups for c in g.columns()] if groups else RenderGroup(RENDER_GROUP).columns()
     tmp = out / f".{DATASET_FILE}.tmp{os.getpid()}"
     writer = None
     errors: set[str] = set()
@@ -279,9 +304,14 @@ def _write_pass(group: RenderGroup | None, found: _Found, out: Path, cache: Feat
             table = table.set_column(table.schema.get_field_index("duplicate_of"), "duplicate_of",
                                      pa.array(dup, type=pa.string()))
             table = table.set_column(table.schema.get_field_index("copies"), "copies", pa.array(copies, type=pa.float64()))
-            records = cache.get_many(group.name, key, [h for h, ok in zip(hashes, parsed) if ok]) if group else {}
-            errors.update(h for h, r in records.items() if r.get("error") is not None)
-            rows = [group.row(records.get(h), h, weights) if (group and ok) else {} for h, ok in zip(hashes, parsed)]
+            rows = [{} for _ in hashes]
+            for g in groups:
+                records = cache.get_many(g.name, g.key(), [h for h, ok in zip(hashes, parsed) if ok])
+                if g.name == RENDER_GROUP:
+                    errors.update(h for h, r in records.items() if r.get("error") is not None)
+                for row, h, ok in zip(rows, hashes, parsed):
+                    if ok:
+                        row.update(g.row(records.get(h), h, weights))
             extra = rows_to_table(rows, render_cols)
             for name in render_cols:
                 table = table.append_column(name, extra.column(name))
@@ -312,7 +342,7 @@ def _write_parquet(table, path: Path) -> None:
 
 
 def _write_meta(out: Path, roots: list[Path], group: RenderGroup | None, summary: MineSummary,
-                weights: dict[str, float] | None) -> None:
+                weights: dict[str, float] | None, groups: list[str]) -> None:
     meta = {
         "format": FORMAT,
         "inputs": [str(r.resolve()) for r in roots],
@@ -324,5 +354,6 @@ def _write_meta(out: Path, roots: list[Path], group: RenderGroup | None, summary
             "group": group.name, "key": group.key(), "settings": group.settings.to_dict(),
             "described": describe(group.settings), "versions": versions()},
         "score_weights": weights,
+        "groups": groups,
     }
     atomic_write_bytes(out / META_FILE, (json.dumps(meta, indent=1) + "\n").encode())

@@ -18,7 +18,7 @@ from ui.cli.options import parse_wh
 EXIT_BAD_INPUT = 2
 
 _STAGES = {"read": "reading and parsing", "render": "rendering", "write": "writing the dataset",
-           "analyze": "analysing"}
+           "analyze": "analysing", "reactivity": "profiling music reaction"}
 
 
 def _progress(console: Console) -> tuple[Progress, callable]:
@@ -46,11 +46,14 @@ def register(app: typer.Typer) -> None:
         audio: Optional[Path] = typer.Option(None, "--audio", exists=True, dir_okay=False,
                                              help="music file (default: the synthetic track, seed 0)"),
         retry_errors: bool = typer.Option(False, "--retry-errors", help="render again what failed last time"),
+        reactivity: bool = typer.Option(False, "--reactivity", help="also profile how each preset follows music "
+                                        "(10 s against probe music: react_ columns, what `liandan match` reads); kept "
+                                        "on later runs"),
         as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
     ) -> None:
         """Mine preset folders into a dataset: one row per file (parameters, code, shader and
         rendered features) in DATASET/dataset.parquet. Re-running renders only new or changed files."""
-        from evo.mining.mine import MiningError, mine
+        from evo.mining.mine import EXTRA_GROUPS, MiningError, mine
         from evo.mining.rendered import describe, mining_settings
 
         w, h = parse_wh(size)
@@ -62,7 +65,8 @@ def register(app: typer.Typer) -> None:
         try:
             with bar:
                 summary = mine(inputs, out, render=render, settings=settings, workers=workers,
-                               retry_errors=retry_errors, progress=update)
+                               retry_errors=retry_errors, progress=update,
+                               extra_groups=[EXTRA_GROUPS["reactivity"]()] if reactivity else [])
         except MiningError as exc:
             err.print(f"[red]error[/] {escape(str(exc))}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
