@@ -28,6 +28,8 @@ Read it with :func:`load_dataset` (a DATASET folder or the Parquet file itself).
     shader_     MilkDrop 2 shader features (present, lines, samplers, user textures, blur, noise)
     stat_       image statistics of the fixed render (evo.fitness.statistics.STAT_NAMES)
     desc_       behaviour descriptors of the same frames (evo.fitness.descriptors)
+    react_      reactivity profile (with ``--reactivity``): beat alignment, chance, bass/mid/treb
+                following, motion, brightness, warmth, visual tempo (evo.music.reactivity)
     render_     render_error, render_degenerate, render_score (the machine score under the bands and
                 weights current when the dataset was written), render_seconds, render_warnings,
                 render_thumb and render_preview (paths relative to the DATASET folder)
@@ -37,10 +39,12 @@ and the shader flags, float64 for every other number (NaN where it does not appl
 file did not parse has nulls in every feature column; one that parsed but did not render has
 ``render_error`` set and null ``stat_``/``desc_`` columns.
 
-**Adding a column group** (reactivity profiles, a second music track): a new
-:class:`evo.mining.rendered.RenderGroup` with its own prefix, version key and worker job, appended to
-``RENDER_GROUPS``. Its results are cached under its own name and key, so mining an existing
-dataset again computes only the new group; the other groups come from the cache.
+**Adding a column group** (a second music track, say): a new
+:class:`evo.mining.rendered.RenderGroup` with its own prefix, version key and worker job, registered
+in ``evo.mining.mine.EXTRA_GROUPS``. Its results are cached under its own name and key, so mining an
+existing dataset again computes only the new group; the other groups come from the cache, and a
+dataset keeps the groups it was once mined with. The first such group: ``react_`` reactivity
+profiles (``liandan mine --reactivity``, evo.music.dataset_group).
 """
 
 from __future__ import annotations
