@@ -27,6 +27,7 @@ from evo.families.style_map import StyleMap, find_gaps, trustworthiness
 from evo.mining.dataset import dataset_dir, load_dataset, read_meta
 
 Progress = Callable[[str, int, int], None]
+FALLBACK_GROUPS = ("params", "code")
 
 
 @dataclass
@@ -118,9 +119,12 @@ def cluster_dataset(dataset: str | Path, groups=None, *, seed: int = 0, min_clus
                     ) -> ClusterReport:
     """Find the families of a dataset and save them (layout: evo.families.saved)."""
     ds = dataset_dir(dataset)
+    chosen_default = groups is None or groups == ""
     groups = parse_groups(groups)
     t0 = time.monotonic()
     df = load_dataset(ds) if frame is None else frame
+    if chosen_default and ("stat_luma_mean" not in df or not df["stat_luma_mean"].notna().any()):
+        groups = FALLBACK_GROUPS  # mined with --no-render: the default without the look
     sel = select_points(df, groups, include_degenerate)
     rows = sel.rows
     if len(rows) < 10:

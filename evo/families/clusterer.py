@@ -36,7 +36,7 @@ MIN_SAMPLES = (5, 10)
 MIN_SIZE = 5
 RESAMPLES = 4
 RESAMPLE_FRACTION = 0.5
-TOLERANCE = 0.02
+TOLERANCE = 0.1
 MAX_NOISE = 0.6
 NEIGHBOURS = 20  # fitted points searched when placing a new one
 

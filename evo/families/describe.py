@@ -7,7 +7,9 @@ of the picture it describes; the family's effect on it is (family mean - overall
 spread, winsorised like the feature space. Flags (:data:`FLAG_TERMS`) and enum values ("wave
 mode 6") count when at least half the family has them and the family has them more often than
 the collection, by a standardised difference in proportions. The strongest terms, one per aspect,
-at least MIN_EFFECT strong, name the family; names are made unique by taking more terms.
+at least MIN_EFFECT strong, name the family; names are made unique by taking more terms. A family
+with no strong term is "typical", with its two strongest terms above WEAK_EFFECT ("typical,
+slightly dark and steady").
 
 These words describe families in any feature space: a family found on the look alone can still
 be called "custom shapes" when most of its members draw them.
@@ -24,6 +26,7 @@ import pandas as pd
 from evo.families.clusterer import NOISE
 
 MIN_EFFECT = 0.5
+WEAK_EFFECT = 0.2
 MAX_TERMS = 4
 MEDOIDS = 6
 MEDOID_REFERENCE = 400  # members a medoid's mean distance is measured to, at most
@@ -167,7 +170,11 @@ def name_families(table: pd.DataFrame, labels: np.ndarray) -> dict[int, tuple[st
     out: dict[int, tuple[str, list[Term]]] = {}
     used: set[str] = set()
     for fam, terms in chosen.items():
-        name = ", ".join(t.word for t in terms) or "typical"
+        name = ", ".join(t.word for t in terms)
+        if not name:  # nothing strong: a large family near the collection's middle
+            weak = [t for t in family_terms(table, labels == fam) if abs(t.effect) >= WEAK_EFFECT][:2]
+            name = "typical" + (f", slightly {' and '.join(t.word for t in weak)}" if weak else "")
+            terms = weak
         if name in used:
             name = f"{name} #{fam}"
         used.add(name)

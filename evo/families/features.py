@@ -1,15 +1,22 @@
 """The feature space families and the map live in: chosen dataset columns, standardised.
 
-Style is what a preset looks like, so the default space is the **look**: the behaviour
-descriptors and the image statistics of the dataset's fixed render, without the statistics a
-descriptor already repeats (brightness is luma_mean, colourfulness is Hasler-Suesstrunk over
-120, motion and complexity and reactivity are monotone in change_mean, compress_ratio and
-reactivity), so no aspect of a picture counts twice. Other groups can be added or used instead:
+Three groups of dataset columns, used alone or together:
 
-    look     desc_* (8) and 9 image statistics the descriptors do not repeat (rendered)
+    look     desc_* (8) and 9 image statistics the descriptors do not repeat (brightness is
+             luma_mean, colourfulness is Hasler-Suesstrunk over 120, motion, complexity and
+             reactivity are monotone in change_mean, compress_ratio and reactivity), so no aspect
+             of the picture counts twice (needs the dataset's render)
     params   base parameters (fRating excluded: a label, not a style); enums one-hot; custom
-             wave and shape counts; shader flags (read from the file, no render needed)
+             wave and shape counts; shader flags (read from the file)
     code     EEL code and shader features: sizes, variables written, functions, q/t use, loops
+
+**The default is all three.** Measured on projectm-data (2,377 rendered distinct presets), the
+look alone is close to a continuum at the mining render: HDBSCAN's best setting there finds one
+family holding 71% of the presets and three tiny ones, and half-sample refits agree poorly
+(adjusted Rand index 0.16). With parameters and code added, the same procedure finds a dozen
+families that reproduce (ARI 0.64) and look alike on the family sheet: a pack's remixes of one
+idea share code and parameters as well as a look. A dataset mined without rendering falls back
+to params+code.
 
 Each column is standardised after winsorising (its 1st..99th percentile range sets the mean and
 the spread, values beyond are clipped to +-CLIP spreads): a file with zoom=100 among zooms near 1
@@ -30,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 GROUPS = ("look", "params", "code")
-DEFAULT_GROUPS = ("look",)
+DEFAULT_GROUPS = ("look", "params", "code")
 CLIP = 4.0
 PCA_ABOVE = 32
 PCA_COMPONENTS = 24

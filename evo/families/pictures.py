@@ -177,7 +177,8 @@ def atlas_picture(atlas, path: Path, canvas: int = 1800, size: int = 56, max_thu
     prob = fams.points["probability"].to_numpy()
     ranked = np.argsort(-prob, kind="stable")
     order += [int(i) for i in ranked if labels[i] != NOISE] + [int(i) for i in ranked if labels[i] == NOISE]
-    taken = np.zeros((canvas // size + 2, canvas // size + 2), bool)
+    cell = 8  # occupancy in 8-pixel cells: thumbnails may touch, never overlap
+    taken = np.zeros((canvas // cell + 2, canvas // cell + 2), bool)
     placed = 0
     ds = str(fams.dataset)
     hashes = fams.points["hash"].to_numpy()
@@ -187,11 +188,12 @@ def atlas_picture(atlas, path: Path, canvas: int = 1800, size: int = 56, max_thu
             continue
         seen.add(i)
         cx, cy = px(xy[i])
-        gx, gy = int(cx // size), int(cy // size)
-        if taken[max(0, gy - 1):gy + 2, max(0, gx - 1):gx + 2].any():
-            continue
-        taken[gy, gx] = True
         x0, y0 = int(cx - size / 2), int(cy - size / 2)
+        box = (slice(max(0, (y0 - 2) // cell), (y0 + size + 2) // cell + 1),
+               slice(max(0, (x0 - 2) // cell), (x0 + size + 2) // cell + 1))
+        if taken[box].any():
+            continue
+        taken[box] = True
         d.rectangle([x0 - 2, y0 - 2, x0 + size + 1, y0 + size + 1], fill=_rgb(family_colour(int(labels[i]))))
         img.paste(_thumb(ds, str(hashes[i]), size), (x0, y0))
         placed += 1

@@ -16,9 +16,12 @@ of a point to its 5th nearest neighbour) gives a fine estimate, which finds hole
 one, which says where the collection is at all. A lattice cell is in a gap when it is inside the
 convex hull of the points, the coarse density there is at least INSIDE of the median coarse
 density at the points, and the fine density is below EMPTY of the median fine density at the
-points. Each connected region of such cells is a gap; its centre is the cell farthest from any
-preset and its radius that distance (the largest empty disc). Gaps with a radius under
-MIN_RADIUS spacings are dropped; the rest are numbered G1, G2, ... by radius, largest first.
+points. Each connected region of such cells is a candidate; its centre is the cell farthest
+from any preset and its radius that distance (the largest empty disc). A candidate is a gap when
+its radius is at least MIN_RADIUS spacings and it is enclosed: presets lie within RIM radii of
+its centre in at least ENCLOSED of SECTORS directions (the empty sea around an outlying island
+is inside the hull but is no hole in the collection). Gaps are numbered G1, G2, ... by radius,
+largest first.
 Their neighbouring presets are the presets nearest the centre (within 1.5 radii, and at least
 GAP_NEIGHBOURS), and their families those presets' families.
 """
@@ -32,12 +35,17 @@ import numpy as np
 
 METHODS = ("umap", "tsne")
 PLACE_K = 5
+LARGE = 4096  # above this many presets UMAP runs LARGE_EPOCHS (its own choice above 10,000) instead of 500
+LARGE_EPOCHS = 200
 GRID = 160
 FINE = 1.5  # fine bandwidth in spacings
 COARSE = 5.0
 EMPTY = 0.05
 INSIDE = 0.1
 MIN_RADIUS = 2.5
+SECTORS = 8
+RIM = 2.0
+ENCLOSED = 0.75
 MAX_GAPS = 24
 GAP_NEIGHBOURS = 12
 
@@ -52,7 +60,8 @@ def _embed(x: np.ndarray, method: str, n_neighbors: int, min_dist: float, perple
             import umap
 
             model = umap.UMAP(n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, n_components=2,
-                              random_state=seed, init="spectral" if n > n_neighbors + 2 else "random")
+                              random_state=seed, init="spectral" if n > n_neighbors + 2 else "random",
+                              n_epochs=LARGE_EPOCHS if n > LARGE else None)
             return np.asarray(model.fit_transform(x), dtype=np.float64)
     if method == "tsne":
         from sklearn.manifold import TSNE
@@ -217,6 +226,8 @@ def find_gaps(e: np.ndarray, labels: np.ndarray | None = None, spacing: float | 
         if radius < MIN_RADIUS * s:
             continue
         cx, cy = centres[cells[best]]
+        if enclosure(e, (cx, cy), radius) < ENCLOSED:
+            continue
         gaps.append(Gap("", float(cx), float(cy), radius, int(len(cells))))
     gaps.sort(key=lambda g: (-g.radius, g.x, g.y))
     gaps = gaps[:MAX_GAPS]
@@ -233,6 +244,19 @@ def find_gaps(e: np.ndarray, labels: np.ndarray | None = None, spacing: float | 
     facts = {"grid": grid, "bounds": list(bounds), "spacing": s, "fine_bandwidth": FINE * s,
              "coarse_bandwidth": COARSE * s, "empty_below": EMPTY * fine_level, "inside_above": INSIDE * coarse_level}
     return gaps, facts
+
+
+def enclosure(e: np.ndarray, centre, radius: float, sectors: int = SECTORS) -> float:
+    """Share of the directions around ``centre`` in which a preset lies within RIM radii: a
+    hole in the collection is surrounded; the space beside an outlying island is not."""
+    d = e - np.asarray(centre, dtype=np.float64)
+    r = np.hypot(d[:, 0], d[:, 1])
+    near = (r <= RIM * radius) & (r > 0)
+    if not near.any():
+        return 0.0
+    angle = np.arctan2(d[near, 1], d[near, 0])
+    hit = np.unique(((angle + np.pi) / (2 * np.pi) * sectors).astype(int) % sectors)
+    return len(hit) / sectors
 
 
 def trustworthiness(x: np.ndarray, e: np.ndarray, k: int = 10, sample: int = 2000, seed: int = 0) -> float:

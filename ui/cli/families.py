@@ -87,9 +87,10 @@ def register(app: typer.Typer) -> None:
                                  "DATASET/style/: families.json, members.csv, the family sheet and the style tree.")
     def cluster_cmd(
         dataset: Path = typer.Argument(..., help="a dataset folder made by `liandan mine`", show_default=False),
-        features: str = typer.Option("look", "--features", "-f",
-                                     help="feature groups, comma-separated: look (rendered statistics and descriptors), "
-                                          "params (parameters, waves, shapes, shader flags), code; or all"),
+        features: Optional[str] = typer.Option(None, "--features", "-f", show_default="all",
+                                               help="feature groups, comma-separated: look (rendered statistics and "
+                                                    "descriptors), params (parameters, waves, shapes, shader flags), "
+                                                    "code; or all (the default; params,code for an unrendered dataset)"),
         seed: int = typer.Option(0, "--seed", help="seed of the resamples (same seed, same families)"),
         min_cluster_size: Optional[int] = typer.Option(None, "--min-cluster-size", min=2,
                                                        help="fix HDBSCAN's smallest family (default: chosen by stability)"),
