@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve"]
+ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "families"]
 
 
 def main(argv: list[str]) -> int:

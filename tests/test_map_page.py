@@ -173,3 +173,15 @@ def test_hover_shows_the_thumbnail_and_a_click_opens_the_preset(mapped, tmp_path
                 browser.close()
     finally:
         stop_process(proc)
+
+
+def test_corpus_page_filters_by_family(mapped, monkeypatch, runs):
+    monkeypatch.setenv("LIANDAN_DATASET", str(mapped))
+    at = AppTest.from_string("from ui.pages import corpus\ncorpus.page()\n", default_timeout=120).run()
+    assert not at.exception
+    [clusters] = [m for m in at.sidebar.multiselect if m.key == "corpus_clusters"]
+    fams = load_map(mapped).families
+    assert sorted(clusters.options) == sorted(f"F{f.id} {f.label}" for f in fams.families.values())
+    first = sorted(fams.families.values(), key=lambda f: f.id)[0]
+    clusters.select(f"F{first.id} {first.label}").run()
+    assert {m.label: m.value for m in at.metric}["distinct presets"] == str(first.size)

@@ -8,6 +8,7 @@ the mining render they say nothing about a preset's style, only that it starts s
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import time
@@ -139,8 +140,10 @@ def cluster_dataset(dataset: str | Path, groups=None, *, seed: int = 0, min_clus
     hashes = rows["hash"].to_numpy()
     previous = None
     if has_families(ds):
-        try:
-            previous = pd.read_parquet(style_dir(ds) / POINTS_FILE, columns=["hash", "family"])
+        try:  # ids carry over within one feature space (a family of another space is another family)
+            old = json.loads((style_dir(ds) / "families.json").read_text())
+            if tuple(old["space"]["groups"]) == tuple(space.groups):
+                previous = pd.read_parquet(style_dir(ds) / POINTS_FILE, columns=["hash", "family"])
         except Exception:  # noqa: BLE001 - an unreadable old file only costs the old ids
             previous = None
     clusterer.relabel(stable_ids(clusterer.labels_, hashes, previous))
@@ -223,7 +226,7 @@ class MapReport:
 
 
 def map_dataset(dataset: str | Path, *, method: str = "umap", seed: int = 0, n_neighbors: int = 15,
-                min_dist: float = 0.1, perplexity: float = 30.0, pictures: bool = True,
+                min_dist: float = 0.3, perplexity: float = 30.0, pictures: bool = True,
                 progress: Progress | None = None) -> MapReport:
     """Lay the dataset's families out in 2-D, find the gaps, save (needs ``cluster_dataset`` first)."""
     from evo.families.saved import load_map

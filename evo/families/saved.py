@@ -269,6 +269,26 @@ def load_map(dataset: str | Path, families: Families | None = None) -> StyleAtla
     return StyleAtlas(fams, smap, coords, [Gap.from_json(g) for g in doc.get("gaps", [])], meta)
 
 
+def family_column(dataset: str | Path, hashes) -> "pd.Series | None":
+    """"F3 label" (or "noise") for each content hash, None where a preset was not clustered; None
+    for the whole column when the dataset has no families. What the Corpus page filters by."""
+    if not has_families(dataset):
+        return None
+    try:
+        fams = load_families(dataset)
+    except StyleError:
+        return None
+    names = {int(f): ("noise" if f == NOISE else f"F{f} {fams.label_of(int(f))}") for f in np.unique(fams.labels)}
+    by_hash = pd.Series([names[int(f)] for f in fams.labels], index=fams.points["hash"].to_numpy())
+    return pd.Series(list(hashes)).map(by_hash)
+
+
+def families_stamp(dataset: str | Path) -> int:
+    """Changes whenever the saved families do (a cache key)."""
+    p = style_dir(dataset) / FAMILIES_FILE
+    return p.stat().st_mtime_ns if p.is_file() else 0
+
+
 def has_families(dataset: str | Path) -> bool:
     return (style_dir(dataset) / FAMILIES_FILE).is_file()
 

@@ -2,7 +2,9 @@
 
 **Embedding.** UMAP (umap-learn) by default: it keeps neighbourhoods and, more than t-SNE, the
 arrangement of groups; t-SNE (scikit-learn) is the option. Both are seeded, so the same
-dataset and seed give the same map. Coordinates are scaled into the unit square (aspect kept).
+dataset and seed give the same map. ``min_dist`` is 0.3, not UMAP's 0.1: a pack's near-copies
+otherwise collapse into specks, which leaves no room for their thumbnails on the atlas and makes
+every small hole look like a gap. Coordinates are scaled into the unit square (aspect kept).
 
 **Placing new points** (:meth:`StyleMap.transform`): a saved map must place a preset it was not
 fitted on (a generated one, a run's individual) without keeping a pickled UMAP. A new point goes
@@ -89,7 +91,7 @@ class StyleMap:
 
     method: str = "umap"
     n_neighbors: int = 15
-    min_dist: float = 0.1
+    min_dist: float = 0.3
     perplexity: float = 30.0
     seed: int = 0
 

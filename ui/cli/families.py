@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("umap", "--method", help="umap or tsne"),
         seed: int = typer.Option(0, "--seed", help="seed of the embedding (same seed, same map)"),
         neighbors: int = typer.Option(15, "--neighbors", min=2, help="UMAP n_neighbors"),
-        min_dist: float = typer.Option(0.1, "--min-dist", min=0.0, max=1.0, help="UMAP min_dist"),
+        min_dist: float = typer.Option(0.3, "--min-dist", min=0.0, max=1.0, help="UMAP min_dist"),
         perplexity: float = typer.Option(30.0, "--perplexity", min=2.0, help="t-SNE perplexity"),
         pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="draw the atlas"),
         as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
