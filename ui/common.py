@@ -114,3 +114,19 @@ def pick_run(label: str = "Run", key: str = "run") -> Run | None:
     except StoreError as exc:
         st.error(str(exc))
         return None
+
+
+def start_run(name: str, overrides: dict, note: str = "") -> str | None:
+    """Create run ``name`` from the default config with ``overrides`` and launch it as a
+    ``liandan evolve`` subprocess; says on the page what happened. The run id, or None."""
+    from evo.config import ConfigError, load_config
+    from evo.driver import create_run
+
+    try:
+        run = create_run(load_config(None, overrides), store(), name)
+    except (ConfigError, StoreError, FileNotFoundError) as exc:
+        st.error(str(exc))
+        return None
+    pid = run.launch("evolve")
+    st.success(f"started run {name} (pid {pid}){note}")
+    return run.id

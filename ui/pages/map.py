@@ -21,7 +21,7 @@ from evo.families.clusterer import NOISE
 from evo.families.figures import COLOUR_BY, SPRITE_CELL, map_figure, sprite_sheet
 from evo.families.saved import StyleError, has_families, has_map, load_map, style_dir
 from evo.mining.dataset import DatasetError, load_dataset, media_path
-from ui.common import preview_html, render_preview, run_ids, show_preview, store
+from ui.common import preview_html, render_preview, run_ids, show_preview, start_run, store
 
 DATASET_ENV = "LIANDAN_DATASET"
 CHART_KEY = "map_chart"
@@ -243,10 +243,6 @@ def _breed(chosen: list[int], names: dict, rows: pd.DataFrame) -> None:
 
 
 def _seed_run(chosen: list[int], rows: pd.DataFrame) -> None:
-    from evo.config import ConfigError, load_config
-    from evo.driver import create_run
-    from evo.store import StoreError
-
     st.session_state.setdefault("map_run_name", f"map-{len(chosen)}-presets")
     with st.form("map_seed_form"):
         name = st.text_input("Run name", key="map_run_name")
@@ -267,13 +263,7 @@ def _seed_run(chosen: list[int], rows: pd.DataFrame) -> None:
             shutil.copyfile(src, seeds / f"{i:05d}-{src.name}")
     overrides = {"run.population": int(population), "run.generations": int(generations), "run.mode": mode,
                  "seeds.dir": str(seeds.resolve())}
-    try:
-        run = create_run(load_config(None, overrides), store(), name)
-    except (ConfigError, StoreError, FileNotFoundError) as exc:
-        st.error(str(exc))
-        return
-    pid = run.launch("evolve")
-    st.success(f"started run {name} (pid {pid}) seeded with {len(chosen)} presets from the map")
+    start_run(name, overrides, f" seeded with {len(chosen)} presets from the map")
 
 
 def _opened(atlas, rows: pd.DataFrame, path: Path) -> None:
