@@ -107,6 +107,7 @@ class ClusterReport:
     chosen: dict
     families: list[dict]
     bridges: int
+    bridge_examples: list[dict]  # the most balanced few: rel_path, families, shares
     files: dict  # what -> path
     seconds: dict
 
@@ -173,7 +174,8 @@ def cluster_dataset(dataset: str | Path, groups=None, *, seed: int = 0, min_clus
     chosen = next(c for c in clusterer.candidates_ if c.get("chosen"))
     return ClusterReport(str(ds), space.describe(), int(len(rows)), sel.left_out, quality, clusterer.candidates_, chosen,
                          [{"id": f.id, "label": f.label, "size": f.size, "files": f.files, "folders": f.folders[:3]}
-                          for f in families.values()], len(bridge_list), files,
+                          for f in families.values()], len(bridge_list),
+                         [{k: b[k] for k in ("rel_path", "families", "shares")} for b in bridge_list[:5]], files,
                          {"features": round(t_features - t0, 2), "cluster": round(t_cluster - t_features, 2),
                           "describe": round(t_describe - t_cluster, 2), "pictures": round(t_end - t_describe, 2),
                           "total": round(t_end - t0, 2)})

@@ -71,8 +71,11 @@ def print_cluster_report(err: Console, r) -> None:
         ft.add_row(f"F{f['id']}", f"{f['size']}" + (f" ({f['files']} files)" if f["files"] != f["size"] else ""),
                    escape(f["label"]), escape(", ".join(f"{a} {n}" for a, n in f["folders"])))
     err.print(ft)
-    err.print(f"{r.bridges} bridge presets between families; {r.seconds['total']:.1f} s "
-              f"(choosing {r.seconds['cluster']:.1f} s)")
+    err.print(f"{r.bridges} bridge presets between two families" + (" (share of their neighbours in each):" if r.bridges else ""))
+    for b in r.bridge_examples:
+        (a, c), (sa, sc) = b["families"], b["shares"]
+        err.print(f"  F{a} {sa:.0%} / F{c} {sc:.0%}  {escape(b['rel_path'])}")
+    err.print(f"{r.seconds['total']:.1f} s (choosing the parameters {r.seconds['cluster']:.1f} s)")
     for what, path in r.files.items():
         err.print(f"  {what:<8} [bold]{escape(path)}[/]")
 
