@@ -20,6 +20,8 @@ from evo.mining.figures import BACKGROUND, TEMPLATE
 
 SVG_LIMIT = 5000
 SPRITE_CELL = 40
+SPRITE_SIDE = 4096
+MIN_SPRITE_CELL = 12
 COLOUR_BY = ("family", "rating", "score", "folder")
 
 
@@ -112,15 +114,17 @@ def view_box(xy: np.ndarray, share: float = 0.98, pad: float = 0.08) -> tuple[tu
     return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
 
-def sprite_sheet(fams, cell: int = SPRITE_CELL) -> tuple[bytes, int]:
-    """Every point's thumbnail in one JPEG (point k at column k % cols, row k // cols) and the
-    column count: one image the browser loads once, instead of a request per hover."""
+def sprite_sheet(fams, cell: int = SPRITE_CELL) -> tuple[bytes, int, int]:
+    """Every point's thumbnail in one JPEG (point k at column k % cols, row k // cols), the column
+    count and the cell size: one image the browser loads once, instead of a request per hover.
+    The sheet stays within SPRITE_SIDE pixels a side (cells shrink for very large collections)."""
     from PIL import Image
 
     from evo.families.pictures import _thumb
 
     n = len(fams.points)
     cols = max(1, math.ceil(math.sqrt(n)))
+    cell = max(MIN_SPRITE_CELL, min(cell, SPRITE_SIDE // cols))
     rows = max(1, math.ceil(n / cols))
     sheet = Image.new("RGB", (cols * cell, rows * cell), (20, 20, 24))
     ds = str(fams.dataset)
@@ -128,4 +132,4 @@ def sprite_sheet(fams, cell: int = SPRITE_CELL) -> tuple[bytes, int]:
         sheet.paste(_thumb(ds, str(digest), cell), ((k % cols) * cell, (k // cols) * cell))
     buf = io.BytesIO()
     sheet.save(buf, "JPEG", quality=82)
-    return buf.getvalue(), cols
+    return buf.getvalue(), cols, cell

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from evo.families.clusterer import NOISE
-from evo.families.figures import COLOUR_BY, SPRITE_CELL, map_figure, sprite_sheet
+from evo.families.figures import COLOUR_BY, map_figure, sprite_sheet
 from evo.families.saved import StyleError, has_families, has_map, load_map, style_dir
 from evo.mining.dataset import DatasetError, load_dataset, media_path
 from ui.common import preview_html, render_preview, run_ids, show_preview, start_run, store
@@ -42,8 +42,7 @@ def _load(path: str, stamp: tuple):
     df = load_dataset(path)
     first = df[df["error"].isna()].drop_duplicates("hash").set_index("hash")
     rows = first.reindex(atlas.families.points["hash"]).reset_index()
-    sprite, cols = sprite_sheet(atlas.families)
-    return atlas, rows, sprite, cols
+    return atlas, rows, sprite_sheet(atlas.families)
 
 
 def _quality(rows: pd.DataFrame) -> pd.Series:
@@ -70,7 +69,7 @@ def page() -> None:
             _build(path)
         return
     try:
-        atlas, rows, sprite, cols = _load(str(path), _stamp(path))
+        atlas, rows, (sprite, cols, cell) = _load(str(path), _stamp(path))
     except (StyleError, DatasetError) as exc:
         st.error(str(exc))
         return
@@ -100,7 +99,7 @@ def page() -> None:
         _read_event(event)
         from ui.map_hover import hover_thumbnails
 
-        hover_thumbnails(CHART_KEY, f"{path}:{_stamp(path)}", sprite, cols, SPRITE_CELL)
+        hover_thumbnails(CHART_KEY, f"{path}:{_stamp(path)}", sprite, cols, cell)
         st.caption("Hover a point for its thumbnail · click it to open it · pick the lasso or box tool (top right) "
                    "to select a region · double-click to see the whole map")
     if run is not None and len(run):
