@@ -49,7 +49,7 @@ def figure(at: AppTest) -> dict:
 
 
 def map_app() -> AppTest:
-    return AppTest.from_string("from ui.pages import map as m\nm.page()\n", default_timeout=120)
+    return AppTest.from_string("from ui.app_pages import map as m\nm.page()\n", default_timeout=120)
 
 
 def test_map_page_without_a_map_says_what_to_run(tmp_path, monkeypatch, runs):
@@ -143,11 +143,10 @@ def test_hover_shows_the_thumbnail_and_a_click_opens_the_preset(mapped, tmp_path
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1100})
-                # through the app's own navigation (a first request for /map is answered by Streamlit's
-                # pages/ folder discovery, before app.py's st.navigation has run)
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-                page.get_by_text("Your name (voter id)").wait_for(timeout=60_000)  # the app has run once
-                page.get_by_role("link", name="Map").click()
+                # straight to the page's own address (the app's pages are not in a folder named
+                # pages/, which Streamlit would serve itself before app.py's st.navigation ran)
+                page.goto(f"http://127.0.0.1:{port}/map", wait_until="domcontentloaded")
+                page.get_by_text("Your name (voter id)").wait_for(timeout=60_000)
                 page.locator(".st-key-map_chart .js-plotly-plot").wait_for(timeout=60_000)
                 wait_for(lambda: page.evaluate(
                     "() => !!document.querySelector('.st-key-map_chart .js-plotly-plot').__liandanHover"), 30,
@@ -177,7 +176,7 @@ def test_hover_shows_the_thumbnail_and_a_click_opens_the_preset(mapped, tmp_path
 
 def test_corpus_page_filters_by_family(mapped, monkeypatch, runs):
     monkeypatch.setenv("LIANDAN_DATASET", str(mapped))
-    at = AppTest.from_string("from ui.pages import corpus\ncorpus.page()\n", default_timeout=120).run()
+    at = AppTest.from_string("from ui.app_pages import corpus\ncorpus.page()\n", default_timeout=120).run()
     assert not at.exception
     [clusters] = [m for m in at.sidebar.multiselect if m.key == "corpus_clusters"]
     fams = load_map(mapped).families

@@ -22,7 +22,7 @@ TIMEOUT = 60
 
 def page_app(module: str) -> AppTest:
     """One page with the sidebar app.py draws around every page (the voter-name box)."""
-    script = f"from ui.common import voter_sidebar\nfrom ui.pages import {module}\nvoter_sidebar()\n{module}.page()\n"
+    script = f"from ui.common import voter_sidebar\nfrom ui.app_pages import {module}\nvoter_sidebar()\n{module}.page()\n"
     return AppTest.from_string(script, default_timeout=TIMEOUT)
 
 

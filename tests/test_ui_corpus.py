@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from evo.mining.dataset import load_dataset
 
-SCRIPT = "from ui.pages import corpus\ncorpus.page()\n"
+SCRIPT = "from ui.app_pages import corpus\ncorpus.page()\n"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from ui.pages import breed, corpus, map as style_map, preset, runs, vote  # noqa: E402
+from ui.app_pages import breed, corpus, map as style_map, preset, runs, vote  # noqa: E402
 from ui.common import runs_dir, voter_sidebar  # noqa: E402
 
 st.set_page_config(page_title="liandan 炼丹", page_icon="🔥", layout="wide")
