@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "music", "robustness", "long_audio",
-         "fidelity", "mining"]
+         "fidelity", "mining", "families"]
 
 
 def main(argv: list[str]) -> int:

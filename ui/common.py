@@ -114,3 +114,24 @@ def pick_run(label: str = "Run", key: str = "run") -> Run | None:
     except StoreError as exc:
         st.error(str(exc))
         return None
+
+
+def start_run(name: str, overrides: dict, note: str = "") -> str | None:
+    """Create run ``name`` from the default config with ``overrides`` and launch it as a
+    ``liandan evolve`` subprocess; says on the page what happened. The run id, or None."""
+    from evo.config import ConfigError, load_config
+    from evo.driver import create_run
+    from evo.fitness.candidate import audio_notes
+
+    try:
+        config = load_config(None, overrides)
+        notes = audio_notes(config.eval_settings)
+        run = create_run(config, store(), name)
+    except (ConfigError, StoreError, FileNotFoundError, ValueError) as exc:  # ValueError: unreadable music
+        st.error(str(exc))
+        return None
+    for line in notes:
+        st.warning(line)
+    pid = run.launch("evolve")
+    st.success(f"started run {name} (pid {pid}){note}")
+    return run.id

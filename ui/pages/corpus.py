@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from evo.families.saved import families_stamp, family_column
 from evo.mining import analysis, figures
 from evo.mining.dataset import DatasetError, load_dataset, media_path, read_meta
 from evo.mining.labels import collect_labels
@@ -24,8 +25,10 @@ MAX_CHOICES = 400
 
 
 @st.cache_data(show_spinner="reading the dataset…", max_entries=4)
-def _load(path: str, mtime_ns: int) -> tuple[pd.DataFrame, dict, pd.Series]:
+def _load(path: str, mtime_ns: int, families_ns: int = 0) -> tuple[pd.DataFrame, dict, pd.Series]:
     df = load_dataset(path)
+    if (cluster := family_column(path, df["hash"])) is not None:  # style families (liandan cluster)
+        df["cluster"] = cluster.to_numpy()
     labels = collect_labels(df)
     return df, read_meta(path), labels.quality.rename(labels.used)
 
@@ -46,7 +49,7 @@ def page() -> None:
                 "and set its folder in the sidebar.")
         return
     try:
-        df, meta, quality = _load(str(path), file.stat().st_mtime_ns)
+        df, meta, quality = _load(str(path), file.stat().st_mtime_ns, families_stamp(path))
     except DatasetError as exc:
         st.error(str(exc))
         return

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from evo.config import ConfigError, load_config
-from evo.driver import branch_run, create_run
-from evo.fitness.candidate import audio_notes
+from evo.driver import branch_run
 from evo.store import Run, StoreError
-from ui.common import pick_run, runs_dir, show_preview, store
+from ui.common import pick_run, runs_dir, show_preview, start_run, store
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -209,14 +207,4 @@ def _new_run_form() -> None:
         overrides["seeds.dir"] = str(seeds.resolve())
     if audio is not None:
         overrides["fitness.audio"] = str(_save_upload(audio, store().scratch("uploads", f"{name}-music")).resolve())
-    try:
-        config = load_config(None, overrides)
-        notes = audio_notes(config.eval_settings)
-        run = create_run(config, store(), name)
-    except (ConfigError, StoreError, FileNotFoundError, ValueError) as exc:  # ValueError: unreadable music
-        st.error(str(exc))
-        return
-    for note in notes:
-        st.warning(note)
-    pid = run.launch("evolve")
-    st.success(f"started run {name} (pid {pid}); its first generation appears on the Vote page when rendered")
+    start_run(name, overrides, "; its first generation appears on the Vote page when rendered")
