@@ -90,7 +90,7 @@ def statements(lines: list[str]) -> list[Statement]:
             depth += 1
         elif ch == ")":
             depth = max(depth - 1, 0)
-        elif ch == ";" and depth == 0:
+        elif ch == ";" and (depth == 0 or i == len(text)):  # unbalanced parentheses end at the block's end
             piece = text[start:i]
             if piece.strip():
                 lead = len(piece) - len(piece.lstrip())

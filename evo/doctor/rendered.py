@@ -7,7 +7,8 @@ synthetic track (seed 0), render seed 0; the statistics, score and descriptors a
 as the fitness does (the same sampled frames, bands and weights), so "black" here is "black" in a
 run and in the corpus dataset. Every frame is read back for the flash test.
 
-- black, white, frozen, flat, noise: ``evo.fitness.statistics.degenerate_reason``;
+- black, white, frozen, flat, noise: ``evo.fitness.statistics.degenerate_reason``, and black or white
+  over the render's last quarter alone (a picture that ends washed out is dead however it began);
 - NaN in the picture: the preset's equations are watched while it renders; a built-in variable,
   q variable or per-pixel motion value that is not finite reaches the mesh (8-bit frames cannot
   show NaN: it reads as black or as garbage, depending on the player);
@@ -177,8 +178,12 @@ def render_findings(preset, file: str, settings: EvalSettings, renderer, analyze
         add(finding("render_error", file, None, f"Rendering fails: {result['error']}."))
         out.summary = summary
         return out
-    reason = result.get("degenerate")
-    if reason:
+    reason = result.get("degenerate") or ending_degenerate(frames)
+    if reason and not result.get("degenerate"):
+        summary["degenerate"] = reason
+        add(finding(reason, file, None, _dead_message(reason, _ending_stats(frames)) + " (by the end of the render)",
+                    "crossbreed with the nearest healthy preset"))
+    elif reason:
         add(finding(reason, file, None, _dead_message(reason, result["stats"]), "crossbreed with the nearest healthy preset"))
     if m["nan_at"] is not None:
         k, section, name = m["nan_at"]
@@ -207,6 +212,32 @@ def render_findings(preset, file: str, settings: EvalSettings, renderer, analyze
                             "nothing in it follows the music.", None, difference=diff))
     out.summary = summary
     return out
+
+
+def ending_degenerate(frames: list[np.ndarray]) -> str | None:
+    """'black' or 'white' when the last quarter of the render is (the statistics average the whole
+    render after its warm-up, so a picture that ends washed out can pass them)."""
+    from evo.fitness.statistics import DegenerateThresholds
+
+    if len(frames) < 8:
+        return None
+    s = _ending_stats(frames)
+    t = DegenerateThresholds()
+    if s["luma_max"] < t.black_luma:
+        return "black"
+    if s["luma_mean"] > t.white_luma or s["frac_bright"] > t.white_bright_frac:
+        return "white"
+    return None
+
+
+def _ending_stats(frames: list[np.ndarray]) -> dict:
+    from evo.fitness.statistics import luma
+
+    tail = frames[-max(2, len(frames) // 4):]
+    lum = [luma(f) for f in tail]
+    means = [float(y.mean()) / 255.0 for y in lum]
+    return {"luma_mean": float(np.mean(means)), "luma_max": max(means),
+            "frac_bright": float(np.mean([np.count_nonzero(y > 245) / y.size for y in lum]))}
 
 
 def _dead_message(reason: str, stats: dict) -> str:

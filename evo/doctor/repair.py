@@ -1,6 +1,6 @@
 """``liandan doctor --repair``: a repaired copy of a preset, verified by rendering it again.
 
-Repairs come in three rounds, each only when the one before did not give a healthy preset:
+Repairs come in four rounds, each only when the one before did not give a healthy preset:
 
 1. **fixes** for what the findings point at: values clamped into MilkDrop's valid range or into
    the span healthy presets use (safe-range limits), keys MilkDrop ignores dropped, statements and
@@ -8,7 +8,9 @@ Repairs come in three rounds, each only when the one before did not give a healt
    shows anyway: the MilkDrop 1 stage), a guard that resets a variable to a finite value right
    after the statement that can make it NaN or infinite;
 2. **safe ranges**: every parameter into the central range of healthy presets ([lo, hi]);
-3. **rescue** of a dead preset (black, white, frozen, flat, noise): crossbred with its nearest
+3. **brightness** of a black or white-out picture: the parameters that usually cause it (gamma,
+   decay, wave alpha and size, brighten/darken/invert, echo) just past the usual values;
+4. **rescue** of a dead preset (black, white, frozen, flat, noise): crossbred with its nearest
    healthy presets (same family when families exist), MilkDrop 2's mash-up first (whole slots
    from the neighbour), then gene blends, the child nearest the original that renders healthy.
 
@@ -178,6 +180,37 @@ def into_safe_ranges(g: Genome, ranges: SafeRanges) -> tuple[Genome, list[Change
     return out, changes
 
 
+# ---------------------------------------------------------------- round 3: brightness
+
+
+#: For a picture that is black or washes out: (key, "at least" | "at most", value). The usual
+#: causes: a dim gamma, fast decay, invisible waves; or a bright gamma, no decay with additive
+#: waves and the composite's brighten.
+TONE = {
+    "black": (("fGammaAdj", "min", 2.0), ("fDecay", "min", 0.95), ("fWaveAlpha", "min", 0.8), ("fWaveScale", "min", 1.0),
+              ("bMaximizeWaveColor", "min", 1), ("bDarken", "max", 0), ("wave_r", "min", 0.5), ("wave_g", "min", 0.5),
+              ("wave_b", "min", 0.5)),
+    "white": (("fGammaAdj", "max", 1.5), ("fDecay", "max", 0.96), ("bBrighten", "max", 0), ("bInvert", "max", 0),
+              ("fVideoEchoAlpha", "max", 0.3), ("fWaveAlpha", "max", 0.6), ("fWaveScale", "max", 1.0)),
+}
+
+
+def toned(g: Genome, reason: str) -> tuple[Genome, list[Change]]:
+    """Round 3 for a black or white-out picture: the parameters that usually cause it moved just
+    past the usual values (:data:`TONE`)."""
+    from renderer.milk.preset import format_number
+
+    g = g.copy()
+    changes = []
+    for key, side, bound in TONE.get(reason, ()):
+        old = g.params[key]
+        new = max(old, bound) if side == "min" else min(old, bound)
+        if new != old:
+            g.params[key] = new
+            changes.append(Change("tone", key, None, format_number(old), format_number(new), reason))
+    return canonical(g), changes
+
+
 # ---------------------------------------------------------------- the repair
 
 
@@ -204,44 +237,56 @@ def repair_preset(text: str, file: str, before: Diagnosis, before_still, diagnos
         result.verdict = "unreadable"
         return result
     original = genome_from_preset(preset)
-    rounds: list[tuple[str, Genome, list[Change], list[str]]] = []
     fixed, changes = apply_fixes(original, before.findings, ranges)
-    best: tuple[Diagnosis, np.ndarray | None, str, list[Change], list[str]] | None = None
+    helped: list[tuple] = []  # (diagnosis, still, text, changes, parents) of every candidate that helps
 
-    def attempt(name: str, g: Genome, ch: list[Change], parents: list[str]) -> bool:
-        nonlocal best
+    def attempt(name: str, g: Genome, ch: list[Change], parents: list[str]) -> tuple | None:
+        """Diagnose a candidate; the candidate when it helps (and is kept in ``helped``)."""
         if not ch:
-            return False
+            return None
         candidate = genome_text(g)
         diag, still = diagnose(candidate)
         ok = helps(before, diag)
         result.tried.append({"round": name, "burden": diag.burden(), "dead": diag.dead, "healthy": diag.healthy,
-                             "helps": ok, "parents": parents})
-        if ok and (best is None or diag.burden() < best[0].burden()):
-            best = (diag, still, candidate, ch, parents)
-        return ok and diag.healthy
+                             "score": diag.render.get("score"), "helps": ok, "parents": parents})
+        if not ok:
+            return None
+        helped.append((diag, still, candidate, ch, parents))
+        return helped[-1]
 
-    if attempt("fixes", fixed, changes, []):
-        return _done(result, best)
+    found = attempt("fixes", fixed, changes, [])
+    if found is not None and found[0].healthy:
+        return _done(result, found)
     if ranges is not None:
         safe, safe_changes = into_safe_ranges(fixed, ranges)
-        if attempt("safe ranges", safe, changes + safe_changes, []):
-            return _done(result, best)
+        found = attempt("safe ranges", safe, changes + safe_changes, [])
+        if found is not None and found[0].healthy:
+            return _done(result, found)
+    dead_as = next((f.check for f in before.findings if f.check in TONE), None)
+    if dead_as is not None:
+        tone, tone_changes = toned(safe if ranges is not None else fixed, dead_as)
+        found = attempt("brightness", tone, changes + (safe_changes if ranges is not None else []) + tone_changes, [])
+        if found is not None and found[0].healthy:
+            return _done(result, found)
     if before.dead and neighbours is not None:
+        from evo.operators import crossbreed
+
         rng = random.Random(seed)
         for name, other in neighbours(preset)[:RESCUE_NEIGHBOURS]:
             mate = genome_from_preset(other)
-            for mode, ratio in RESCUE_CROSSES:
-                from evo.operators import crossbreed
-
+            children = []
+            for mode, ratio in RESCUE_CROSSES:  # every cross with this neighbour; the best score wins
                 child = crossbreed(fixed, mate, ratio, rng=rng, mode=mode)
                 ch = changes + [Change("crossbreed", name, None, "", f"{mode} {ratio:g}: "
                                        f"{', '.join(child.origin.get('from_b', [])[:12]) or 'blended values'}",
                                        "rescue")]
-                if attempt(f"rescue with {name}", child, ch, [name]):
-                    return _done(result, best)
-    if best is not None:
-        return _done(result, best)
+                found = attempt(f"rescue with {name}", child, ch, [name])
+                if found is not None and found[0].healthy:
+                    children.append(found)
+            if children:
+                return _done(result, max(children, key=lambda c: c[0].render.get("score") or 0.0))
+    if helped:
+        return _done(result, min(helped, key=lambda c: c[0].burden()))
     result.verdict = "not_helped"
     return result
 

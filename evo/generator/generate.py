@@ -50,6 +50,7 @@ class Aim:
     gap: object | None = None  # evo.families.style_map.Gap
     atlas: object | None = None  # evo.families.saved.StyleAtlas
     families: object | None = None  # evo.families.saved.Families
+    sides: np.ndarray | None = None  # gap: each pool member's map position relative to the gap's centre
 
 
 @dataclass
@@ -86,7 +87,7 @@ def draw(model: GeneratorModel, rng: np.random.Generator, aim: Aim, ranges=None,
     from evo.operators import repair as clamp_genome
 
     if aim.kind == "gap" and aim.pool is not None and len(aim.pool) >= 2:
-        a, b = (int(x) for x in rng.choice(aim.pool, size=2, replace=False))
+        a, b = _across(aim, rng)
         pa, pb = model.member_preset(a), model.member_preset(b)
         if pa is None or pb is None:
             return None
@@ -118,6 +119,18 @@ def draw(model: GeneratorModel, rng: np.random.Generator, aim: Aim, ranges=None,
     g = clamp_genome(g, ranges)
     g.origin = {"op": "generate", "parents": parents, "component": comp}
     return Candidate(genome_text(g), parents, comp, [round(float(x), 4) for x in z])
+
+
+def _across(aim: Aim, rng: np.random.Generator) -> tuple[int, int]:
+    """Two of the gap's neighbours, the second on the far side of the gap from the first when
+    there is one (their map directions from the centre point more than 90 degrees apart)."""
+    i = int(rng.integers(len(aim.pool)))
+    others = [j for j in range(len(aim.pool)) if j != i]
+    if aim.sides is not None:
+        far = [j for j in others if float(aim.sides[i] @ aim.sides[j]) < 0]
+        others = far or others
+    j = others[int(rng.integers(len(others)))]
+    return int(aim.pool[i]), int(aim.pool[j])
 
 
 def generate(model: GeneratorModel, n: int, out: str | Path, *, aim: Aim | None = None, seed: int = 0,
