@@ -3,7 +3,7 @@
 Repairs come in four rounds, each only when the one before did not give a healthy preset:
 
 1. **fixes** for what the findings point at: values clamped into MilkDrop's valid range or into
-   the span healthy presets use (safe-range limits), keys MilkDrop ignores dropped, statements and
+   the safe range where the corpus shows values outside it going wrong, keys MilkDrop ignores dropped, statements and
    blocks MilkDrop does not run removed, a shader that does not run removed (what the player
    shows anyway: the MilkDrop 1 stage), a guard that resets a variable to a finite value right
    after the statement that can make it NaN or infinite;
@@ -115,8 +115,8 @@ def apply_fixes(g: Genome, findings: list[Finding], ranges: SafeRanges | None) -
             owner, short, spec = found
             old = owner.get(short, spec.default)
             new = spec.clamp(old)
-            if f.check == "outside_safe_range" and ranges is not None and ranges.for_key(f.key) is not None:
-                lo, hi = ranges.for_key(f.key).limits
+            if f.check == "outside_safe_range" and f.data.get("safe"):
+                lo, hi = f.data["safe"]
                 new = spec.clamp(min(max(old, lo), hi))
             if new != old:
                 owner[short] = new

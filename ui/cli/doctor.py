@@ -56,11 +56,16 @@ def register(app: typer.Typer) -> None:
         fall back, and what the picture does (black, white-out, frozen, NaN, strobing, slow, deaf
         to music). Exit status 1 when any file has an error-level finding."""
         from evo.doctor.rendered import doctor_settings
-        from evo.doctor.session import DoctorError, doctor
+        from evo.doctor.session import DoctorError, doctor, input_files
         from evo.generator.corpus_model import ModelError, model_for
 
         err = Console(stderr=True)
         w, h = parse_wh(size)
+        try:
+            input_files(inputs)
+        except DoctorError as exc:
+            err.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         if frames < 8:
             raise typer.BadParameter("--frames must be at least 8")
         model = ""
