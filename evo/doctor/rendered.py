@@ -47,6 +47,22 @@ def doctor_settings(width: int = 64, height: int = 64, frames: int = 90, **fitne
 DOCTOR_SETTINGS = doctor_settings()
 
 
+def settings_from_dict(d: dict) -> EvalSettings:
+    """A dataset's recorded render settings (meta.json's ``render.settings``, in either the flat
+    ``EvalSettings.to_dict`` form or ``mining_settings``' arguments) as settings to render with."""
+    from dataclasses import fields
+
+    from evo.config import FitnessSection
+    from evo.mining.rendered import mining_settings
+
+    names = {f.name for f in fields(FitnessSection)} - {"weights", "beat_times", "audio_start"}
+    args = {k: v for k, v in d.items() if k in names}
+    for k in ("preview_frames", "preview_size"):
+        if d.get(k) is not None:
+            args[k] = int(d[k])
+    return mining_settings(**args)
+
+
 def _watched_equations(preset, seed: int):
     """PresetEquations that remember the first frame whose picture-driving values are not finite."""
     from renderer.equations import PresetEquations

@@ -137,7 +137,7 @@ def generate(model: GeneratorModel, n: int, out: str | Path, *, aim: Aim | None 
              workers: int = 2, ranges=None, progress: Callable[[int, int], None] | None = None) -> GenerateSummary:
     """Write ``n`` healthy generated presets into ``out`` (fewer when the attempts run out)."""
     from evo.doctor.diagnose import DoctorJob, default_safe_ranges
-    from evo.mining.rendered import mining_settings
+    from evo.doctor.rendered import settings_from_dict
 
     aim = aim or Aim()
     out = Path(out)
@@ -145,7 +145,7 @@ def generate(model: GeneratorModel, n: int, out: str | Path, *, aim: Aim | None 
     work = out / ".candidates"
     work.mkdir(exist_ok=True)
     ranges = ranges if ranges is not None else default_safe_ranges()
-    settings = mining_settings(**_settings_args(model.settings))
+    settings = settings_from_dict(model.settings)
     job = DoctorJob(settings=settings, silence=False)
     rng = np.random.default_rng(seed)
     summary = GenerateSummary(out, n)
@@ -187,12 +187,6 @@ def generate(model: GeneratorModel, n: int, out: str | Path, *, aim: Aim | None 
     _write_manifest(model, summary, aim, seed)
     model.save(out / "model.json")
     return summary
-
-
-def _settings_args(s: dict) -> dict:
-    """mining_settings arguments from a dataset's meta settings (its preview fields renamed)."""
-    keep = {k: v for k, v in s.items() if k not in ("weights",)}
-    return keep
 
 
 def _run(paths: list[str], job, workers: int):
