@@ -32,6 +32,7 @@ from evo.generator.corpus_model import GeneratorModel
 BATCH_SLACK = 1.25  # candidates per wanted preset in a batch (most are healthy)
 MAX_ATTEMPTS_PER_PRESET = 6  # plain and --family; --gap tries up to GAP_ATTEMPTS_PER_PRESET
 GAP_ATTEMPTS_PER_PRESET = 30
+GAP_BATCH = 8.0  # candidates per wanted preset in a --gap batch (about one in ten lands)
 DONOR_CHOICES = 3
 STEP = 0.5
 """How far a donor's numbers move toward the sampled point (1: all the way). Measured on
@@ -153,7 +154,8 @@ def generate(model: GeneratorModel, n: int, out: str | Path, *, aim: Aim | None 
     cap = max(n * per, n + 4)
     stills: list[tuple[str, np.ndarray | None]] = []
     while len(summary.kept) < n and summary.attempts < cap:
-        batch = min(cap - summary.attempts, max(2, int(np.ceil((n - len(summary.kept)) * BATCH_SLACK))))
+        per_kept = BATCH_SLACK if aim.kind != "gap" else GAP_BATCH  # few land in a gap: larger batches
+        batch = min(cap - summary.attempts, max(2, int(np.ceil((n - len(summary.kept)) * per_kept))))
         cands: dict[str, Candidate] = {}
         for _ in range(batch):
             summary.attempts += 1
