@@ -98,7 +98,8 @@ class DoctorJob:
     silence: bool = True
     safe_ranges: str = str(DEFAULT_SAFE_RANGES)
 
-    def __call__(self, path: str, config, cache: dict) -> dict:
+    def setup(self, cache: dict) -> None:
+        """The worker's safe ranges and renderer, made by its first file and kept in ``cache``."""
         import os
 
         from evo.mining.safe_ranges import load_safe_ranges
@@ -108,6 +109,9 @@ class DoctorJob:
             cache["ranges"] = load_safe_ranges(self.safe_ranges) if self.safe_ranges else None
         if self.render and "renderers" not in cache:
             cache["renderers"] = Renderers.make(self.settings)
+
+    def __call__(self, path: str, config, cache: dict) -> dict:
+        self.setup(cache)
         try:
             diag, still, _ = diagnose_file(path, ranges=cache["ranges"], renderers=cache.get("renderers"),
                                            silence=self.silence)

@@ -9,15 +9,14 @@ that is an input file, so an input is never modified whatever OUTDIR is.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from evo.config import EvalSettings
-from evo.doctor.diagnose import DEFAULT_SAFE_RANGES, DoctorJob, Renderers, diagnose_text
+from evo.doctor.diagnose import DEFAULT_SAFE_RANGES, DoctorJob, diagnose_text
 from evo.doctor.findings import Diagnosis, finding
 
 NEIGHBOUR_FAMILY_VOTES = 5
@@ -35,13 +34,8 @@ class CareJob(DoctorJob):
 
     def __call__(self, path: str, config, cache: dict) -> dict:
         from evo.mining.mine import read_preset_bytes
-        from evo.mining.safe_ranges import load_safe_ranges
 
-        os.environ.setdefault("LP_NUM_THREADS", "0")
-        if "ranges" not in cache:
-            cache["ranges"] = load_safe_ranges(self.safe_ranges) if self.safe_ranges else None
-        if self.render and "renderers" not in cache:
-            cache["renderers"] = Renderers.make(self.settings)
+        self.setup(cache)
         data, why = read_preset_bytes(Path(path))
         if data is None:
             diag = Diagnosis(path, findings=[finding("unreadable", path, None, f"Cannot read the file: {why}.")])
@@ -107,8 +101,7 @@ def family_neighbours(model, preset, k: int = 3) -> list[tuple[str, object]]:
     from collections import Counter
 
     latent = model.latent_of(preset)
-    source_hash = None
-    near = model.nearest(latent, NEIGHBOUR_FAMILY_VOTES, exclude_hash=source_hash)
+    near = model.nearest(latent, NEIGHBOUR_FAMILY_VOTES)
     fams = [model.members[i].family for i in near if model.members[i].family is not None]
     among = None
     if fams:

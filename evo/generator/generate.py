@@ -182,7 +182,7 @@ def generate(model: GeneratorModel, n: int, out: str | Path, *, aim: Aim | None 
             if progress is not None:
                 progress(len(summary.kept), n)
     _remove_tree(work)
-    summary.figures = figures(model, summary)
+    summary.figures = figures(model, summary, gap=aim.kind == "gap")
     if aim.families is not None:
         _assign_families(aim, out, summary)
     summary.sheet = _sheet(stills, out / "sheet.png")
@@ -275,7 +275,7 @@ def _assign_families(aim: Aim, out: Path, summary: GenerateSummary) -> None:
         summary.figures["in_family"] = round(sum(f == want for f in fams) / max(len(fams), 1), 4)
 
 
-def figures(model: GeneratorModel, summary: GenerateSummary) -> dict:
+def figures(model: GeneratorModel, summary: GenerateSummary, gap: bool = False) -> dict:
     """Healthy share, novelty against corpus-to-corpus distances, scores against the corpus."""
     attempted = summary.attempts - summary.dropped.get("no donor", 0)
     gap_misses = summary.dropped.get("outside the gap", 0)
@@ -283,7 +283,7 @@ def figures(model: GeneratorModel, summary: GenerateSummary) -> dict:
     out = {"attempts": summary.attempts, "rendered": attempted, "healthy": attempted - unhealthy,
            "healthy_share": round((attempted - unhealthy) / attempted, 4) if attempted else None,
            "kept": len(summary.kept)}
-    if gap_misses or summary.kept and summary.dropped.get("outside the gap") is not None:
+    if gap:
         healthy = attempted - unhealthy
         out["gap_share"] = round((healthy - gap_misses) / healthy, 4) if healthy else None
     corpus = model.descriptor_matrix()
