@@ -215,3 +215,18 @@ def test_corpus_sample_is_diagnosed_without_a_crash(tmp_path):
     assert len(run.diagnoses) == len(sample)
     assert all(d.rendered or any(f.check == "unreadable" for f in d.findings) for d in run.diagnoses)
     assert not any(f.message.startswith("the check_") for d in run.diagnoses for f in d.findings)  # no check crashed
+
+
+def test_enhance_keeps_only_a_better_score(tmp_path):
+    shutil.copy(FIXTURES / "minimal.milk", tmp_path / "minimal.milk")
+    digest = sha(tmp_path / "minimal.milk")
+    run = doctor([tmp_path / "minimal.milk"], out=tmp_path / "out", enhance=True, settings=SMALL, workers=0)
+    assert sha(tmp_path / "minimal.milk") == digest
+    (e,) = run.enhanced
+    assert e["verdict"] in ("enhanced", "not_better") and len(e["tried"]) == 2
+    if e["verdict"] == "enhanced":
+        assert e["after_score"] > e["before_score"] and e["changes"]
+        assert (tmp_path / "out" / "enhanced" / "minimal.milk").is_file()
+    else:
+        assert all(t["score"] is None or t["score"] <= e["before_score"] or not t["healthy"] for t in e["tried"])
+        assert not (tmp_path / "out" / "enhanced").exists()
