@@ -41,8 +41,35 @@ def ranked(diags: list[Diagnosis]) -> list[int]:
     return sorted(range(len(diags)), key=lambda i: (-diags[i].burden(), -diags[i].counts()["error"], diags[i].file))
 
 
-def write_report(diags: list[Diagnosis], stills: list[np.ndarray | None], out: str | Path, title: str = "") -> dict:
-    """Write the three files into ``out``; returns the summary."""
+class WorstStills:
+    """The last frames of the worst files only (the report shows no others): a bounded heap, so a
+    folder of 100,000 presets keeps HTML_FILES pictures, not 100,000."""
+
+    def __init__(self, keep: int = HTML_FILES):
+        self.keep = keep
+        self._heap: list[tuple] = []
+
+    def add(self, i: int, diag: Diagnosis, still: np.ndarray | None) -> None:
+        import heapq
+
+        if still is None or diag.burden() <= 0:
+            return
+        item = (diag.burden(), -i, still)
+        if len(self._heap) < self.keep:
+            heapq.heappush(self._heap, item)
+        elif item[:2] > self._heap[0][:2]:
+            heapq.heapreplace(self._heap, item)
+
+    def __getitem__(self, i: int) -> np.ndarray | None:
+        return next((s for _, j, s in self._heap if -j == i), None)
+
+    def __len__(self) -> int:  # indexable like a list of every file's picture
+        return 1 << 62
+
+
+def write_report(diags: list[Diagnosis], stills, out: str | Path, title: str = "") -> dict:
+    """Write the three files into ``out``; returns the summary. ``stills[i]`` is file i's last frame
+    (a list, or a :class:`WorstStills`)."""
     from renderer.output.files import atomic_write_bytes
 
     out = Path(out)

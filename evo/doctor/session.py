@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from evo.config import EvalSettings
 from evo.doctor.findings import Diagnosis
 from evo.doctor.folder import care, job_for, output_path, still_or_none
 from evo.doctor.rendered import DOCTOR_SETTINGS
+
+
+SHEET_PAIRS = 200  # before/after pairs on the sheet (the manifest lists every repair)
 
 
 class DoctorError(ValueError):
@@ -37,7 +38,7 @@ class DoctorError(ValueError):
 @dataclass
 class DoctorRun:
     diagnoses: list[Diagnosis] = field(default_factory=list)
-    stills: list[np.ndarray | None] = field(default_factory=list)
+    stills: object = None  # evo.doctor.report.WorstStills: the worst files' last frames
     repaired: list[dict] = field(default_factory=list)  # manifest entries with verdict "repaired"
     manifest: list[dict] = field(default_factory=list)
     enhanced: list[dict] = field(default_factory=list)
@@ -99,16 +100,18 @@ def doctor(inputs, *, out: str | Path | None = None, report: str | Path | None =
     before_hash = {str(p): _hash(p) for p, _ in files}
     job = job_for(settings, render=render, silence=silence, repair=repair, enhance=enhance, safe_ranges=safe_ranges,
                   model=model)
-    run = DoctorRun(out=out_dir)
+    from evo.doctor.report import WorstStills
+
+    run = DoctorRun(out=out_dir, stills=WorstStills())
     pairs = []
     for i, r in enumerate(care([str(p) for p, _ in files], job, workers=workers), 1):
         diag = Diagnosis.from_json(r["diagnosis"])
         run.diagnoses.append(diag)
-        run.stills.append(still_or_none(r.get("image")))
+        run.stills.add(i - 1, diag, still_or_none(r.get("image")))
         if repair and "repair" in r:
             entry = _write_repair(r, targets[r["file"]], before_hash[r["file"]])
             run.manifest.append(entry)
-            if entry["verdict"] in ("repaired", "not_helped"):
+            if entry["verdict"] in ("repaired", "not_helped") and len(pairs) < SHEET_PAIRS:
                 pairs.append((Path(r["file"]).stem, still_or_none(r.get("image")), still_or_none(r["repair"]["image"]),
                               entry["verdict"]))
             if entry["verdict"] == "repaired":
@@ -116,7 +119,7 @@ def doctor(inputs, *, out: str | Path | None = None, report: str | Path | None =
         if enhance and "enhance" in r:
             entry = _write_enhanced(r, out_dir / "enhanced" / targets[r["file"]].relative_to(out_dir))
             run.enhanced.append(entry)
-            if entry["verdict"] == "enhanced":
+            if entry["verdict"] == "enhanced" and len(pairs) < SHEET_PAIRS:
                 pairs.append((Path(r["file"]).stem, still_or_none(r.get("image")), still_or_none(r["enhance"]["image"]),
                               "enhanced"))
         if progress is not None:
@@ -193,7 +196,7 @@ def _before_after(pairs, path: Path) -> None:
     from renderer.output.contact_sheet import Tile, save_contact_sheet
 
     tiles = []
-    for name, before, after, verdict in pairs[:200]:
+    for name, before, after, verdict in pairs:
         tiles.append(Tile(f"before: {name}", before, "no picture"))
         tiles.append(Tile(f"{'after' if verdict != 'not_helped' else 'tried (not written)'}: {name}", after,
                           "not helped"))
