@@ -33,7 +33,7 @@ zoom=1.01
 nWaveMode=9
 fDecay=0.97
 rot=0.2
-fWarpScale=90
+fGammaAdj=6
 nEchoWrap_x=1
 per_frame_1=a = bass - 4;
 per_frame_2=b = log(a); zoom = zoom + 0.01*b;
@@ -63,7 +63,7 @@ def test_static_findings_name_the_line_and_what_milkdrop_does():
     assert zoom.line == 3 and "250" in zoom.message and "0.01..100" in zoom.message and zoom.fix == "clamp zoom to 100"
     assert any(f.key == "nWaveMode" and f.line == 5 and "plays it as 1" in f.message for f in found["out_of_range"])
     assert [f.line for f in found["reader_note"]] == [4]  # the repeated zoom: MilkDrop reads line 3
-    assert any(f.key == "fWarpScale" and f.line == 8 for f in found["outside_safe_range"])
+    assert any(f.key == "fGammaAdj" and f.line == 8 and "35%" in f.message for f in found["outside_safe_range"])
     assert [f.key for f in found["ignored_key"]] == ["nEchoWrap_x"] and found["ignored_key"][0].line == 9
     skipped = found["code_statement_skipped"][0]
     assert skipped.line == 12 and "leaves it out and runs the rest" in skipped.message

@@ -31,7 +31,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "unreadable": ("error", "file does not parse"),
     "reader_note": ("info", "something MilkDrop silently tolerates"),
     "out_of_range": ("warning", "value outside MilkDrop's valid range"),
-    "outside_safe_range": ("warning", "value far outside what healthy presets use"),
+    "outside_safe_range": ("warning", "value outside the safe range, where presets often fail"),
     "ignored_key": ("info", "key MilkDrop does not read"),
     "code_error": ("error", "code block that does not compile"),
     "code_statement_skipped": ("warning", "statement MilkDrop leaves out"),

@@ -30,10 +30,10 @@ def section_words(section: str) -> str:
 
 
 RISK_FACTOR = 1.5
-RISK_FLOOR = 0.15
+RISK_FLOOR = 0.25
 """A value outside a parameter's safe range [lo, hi] is a finding only where the corpus shows the
 risk: presets outside it render degenerate at least 1.5 times as often as those inside, and at
-least 15% of the time (fGammaAdj: 37% against 9%; zoom: 6% against 10%, so an unusual zoom is not
+least 25% of the time (fGammaAdj: 35% against 8%; zoom: 6% against 10%, so an unusual zoom is not
 reported). Wave and shape settings have no such figures and are not checked against it."""
 
 
