@@ -35,6 +35,9 @@ GAP_ATTEMPTS_PER_PRESET = 30
 GAP_BATCH = 8.0  # candidates per wanted preset in a --gap batch (about one in ten lands)
 DONOR_CHOICES = 3
 STEP = 0.5
+DONOR_TONE = ("fDecay", "fGammaAdj", "fWaveAlpha", "fWaveScale", "fVideoEchoAlpha")
+"""Parameters that stay the donor's: they set how bright the feedback builds up, and moving them
+is what turned generated presets black or white."""
 """How far a donor's numbers move toward the sampled point (1: all the way). Measured on
 projectm-data: all the way makes half the presets near-white (brightness 0.75-0.89 where the
 corpus has 6% above 0.8): a donor's equations were written for numbers near its own."""
@@ -116,10 +119,19 @@ def draw(model: GeneratorModel, rng: np.random.Generator, aim: Aim, ranges=None,
     z = here + STEP * (z - here)
     moved = model.mixture.move(model.vector(g.params)[None], z[None])[0]
     for key, value in zip(model.keys, moved):
-        g.params[key] = round(float(value), 4)
+        if key not in DONOR_TONE:
+            g.params[key] = round(no_further_out(float(value), float(g.params[key]), ranges and ranges.for_key(key)), 4)
     g = clamp_genome(g, ranges)
     g.origin = {"op": "generate", "parents": parents, "component": comp}
     return Candidate(genome_text(g), parents, comp, [round(float(x), 4) for x in z])
+
+
+def no_further_out(value: float, before: float, safe) -> float:
+    """``value`` kept inside the safe range [lo, hi], or no further out of it than ``before`` was
+    (the rule evolution's mutation follows with safe ranges)."""
+    if safe is None:
+        return value
+    return min(max(value, min(safe.lo, before)), max(safe.hi, before))
 
 
 def _across(aim: Aim, rng: np.random.Generator) -> tuple[int, int]:
