@@ -230,3 +230,17 @@ def test_enhance_keeps_only_a_better_score(tmp_path):
     else:
         assert all(t["score"] is None or t["score"] <= e["before_score"] or not t["healthy"] for t in e["tried"])
         assert not (tmp_path / "out" / "enhanced").exists()
+
+
+def test_preset_page_helper_diagnoses_and_repairs_an_upload(runs):
+    from ui.common import doctor_preset
+
+    text = (BROKEN / "nan zoom.milk").read_text(encoding="latin-1")
+    doc, repaired, folder = doctor_preset(text, "nan zoom.milk")
+    assert not doc.get("error"), doc.get("error")
+    checks = {f["check"] for f in doc["diagnoses"][0]["findings"]}
+    assert {"nan_code", "nan_picture"} <= checks
+    assert repaired is not None and "if(below(abs(zoom), 1e30), zoom" in repaired
+    assert doc["repairs"][0]["verdict"] == "repaired" and folder.is_dir()
+    again, repaired_again, _ = doctor_preset(text, "nan zoom.milk")  # cached by content
+    assert again == doc and repaired_again == repaired
