@@ -19,9 +19,10 @@ class AimError(ValueError):
 
 def aim_for(model: GeneratorModel, dataset: str | Path | None, family: str | None = None,
             gap: str | None = None) -> Aim:
-    if family is None and gap is None:
-        return Aim()
     from evo.families.saved import StyleError, has_families, has_map, load_families, load_map, parse_family
+
+    if family is None and gap is None:  # the whole corpus; kept presets still get a family when there are families
+        return Aim(families=load_families(dataset) if dataset is not None and has_families(dataset) else None)
 
     if dataset is None:
         raise AimError("aiming at a family or a gap needs --dataset")

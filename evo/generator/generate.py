@@ -2,19 +2,20 @@
 the doctor and scored; the healthy ones are written, the rest dropped and counted.
 
 A candidate (:func:`draw`): a latent point sampled from the mixture (``--family``: components
-weighted by the family's members; ``--gap``: the midpoint of two presets on opposite sides of the
-gap, plus a little of the mixture's spread); a donor, one of the three real presets nearest that
-point (the family's members or the gap's neighbours when aiming); the donor's genome with its
-continuous parameters moved to the point (``ParamMixture.move``: what the latent space does not
-hold stays the donor's); for a gap, the two neighbours' MilkDrop 2 slots mixed first. Then the
-safe-range clamp of evolution's repair. Candidates are rendered at the dataset's settings in the
-sweep's worker processes (one crash costs one candidate), so scores and descriptors compare with
-the corpus's own.
+weighted by the family's members; ``--gap``: near the midpoint of two of the gap's neighbours from
+opposite sides of it); a donor, one of the three real good presets nearest that point (the
+family's members when aiming at one; for a gap, the two neighbours with their MilkDrop 2 slots
+mixed); the donor's genome with its continuous parameters moved halfway to the point
+(``ParamMixture.move``: what the latent space does not hold stays the donor's), no further out of
+a safe range than the donor's own value, except the brightness-setting ones (``DONOR_TONE``),
+which stay the donor's. Then the clamp of evolution's repair. Candidates are rendered at the
+dataset's settings in the sweep's worker processes (one crash costs one candidate), so scores and
+descriptors compare with the corpus's own.
 
 OUTDIR gets the ``.milk`` files, ``sheet.png`` (a contact sheet of them), ``manifest.json`` (per
-preset: file, family, parents, mixture component, score, descriptors, novelty, gap landing; the
-counts of dropped candidates by reason; the figures of :func:`figures`) and ``model.json`` (the
-model used). ``liandan evolve --seeds OUTDIR`` starts a run from them.
+preset: file, family as the families place it and its donor's, parents, mixture component, score,
+descriptors, novelty; the counts of dropped candidates by reason; the figures of :func:`figures`)
+and ``model.json`` (the model used). ``liandan evolve --seeds OUTDIR`` starts a run from them.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Candidate:
     parents: list[str]
     component: int
     latent: list[float]
+    donor_family: int | None = None  # the family of the (first) donor in the model, when it knows families
 
 
 @dataclass
@@ -102,6 +104,7 @@ def draw(model: GeneratorModel, rng: np.random.Generator, aim: Aim, ranges=None,
         g = crossbreed(genome_from_preset(pa), genome_from_preset(pb), 0.5,
                        rng=random.Random(int(rng.integers(2**31))), mode="slots")
         parents = [model.members[a].path, model.members[b].path]
+        donor_family = model.members[a].family
     else:
         z, comps = model.mixture.sample(1, rng, aim.weights, temperature)
         z, comp = z[0], int(comps[0])
@@ -115,6 +118,7 @@ def draw(model: GeneratorModel, rng: np.random.Generator, aim: Aim, ranges=None,
         donor = near[int(rng.integers(len(near)))]
         g = genome_from_preset(model.member_preset(donor))
         parents = [model.members[donor].path]
+        donor_family = model.members[donor].family
     here = model.mixture.transform(model.vector(g.params)[None])[0]
     z = here + STEP * (z - here)
     moved = model.mixture.move(model.vector(g.params)[None], z[None])[0]
@@ -123,7 +127,7 @@ def draw(model: GeneratorModel, rng: np.random.Generator, aim: Aim, ranges=None,
             g.params[key] = round(no_further_out(float(value), float(g.params[key]), ranges and ranges.for_key(key)), 4)
     g = clamp_genome(g, ranges)
     g.origin = {"op": "generate", "parents": parents, "component": comp}
-    return Candidate(genome_text(g), parents, comp, [round(float(x), 4) for x in z])
+    return Candidate(genome_text(g), parents, comp, [round(float(x), 4) for x in z], donor_family)
 
 
 def no_further_out(value: float, before: float, safe) -> float:
@@ -241,7 +245,8 @@ def _keep(out: Path, i: int, seed: int, c: Candidate, diag: dict) -> dict:
     r = diag.get("render") or {}
     return {"file": name, "parents": c.parents, "component": c.component, "latent": c.latent,
             "score": r.get("score"), "stats": r.get("stats") or {}, "descriptors": r.get("descriptors") or {},
-            "findings": [f["check"] for f in diag.get("findings", [])], "family": None}
+            "findings": [f["check"] for f in diag.get("findings", [])], "family": None,
+            "donor_family": c.donor_family}
 
 
 def _safe_name(text: str) -> str:
