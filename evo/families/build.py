@@ -300,13 +300,14 @@ def features_of_file(dataset: str | Path, path: str | Path, groups: tuple[str, .
 def _render_row(ds: Path, path: Path, data: bytes, digest: str) -> dict:
     from evo.config import load_config
     from evo.evaluate import evaluate_here
-    from evo.mining.rendered import MiningSettings, render_row
+    from evo.doctor.rendered import settings_from_dict
+    from evo.mining.rendered import render_row
 
     meta = read_meta(ds)
-    settings = MiningSettings.from_dict(((meta.get("render") or {}).get("settings")) or {})
+    settings = settings_from_dict(((meta.get("render") or {}).get("settings")) or {})
     weights = meta.get("score_weights") or dict(load_config().fitness.weights)
     with tempfile.TemporaryDirectory(prefix="liandan-assign-") as work:
-        result = evaluate_here(data.decode("latin-1"), settings.eval_settings(), work)
+        result = evaluate_here(data.decode("latin-1"), settings, work)
     record = {k: result.get(k) for k in ("stats", "descriptors", "error", "warnings", "seconds")}
     record["warnings"] = len(record.get("warnings") or [])
     return render_row(record, digest, weights)

@@ -1,7 +1,8 @@
 """One preset in full: animation, parameters, code, statistics and a download.
 
 The preset comes from a run (its stored preview and statistics) or from an upload (rendered by a
-subprocess with the engine's own evaluation, so the numbers mean the same as in a run).
+subprocess with the engine's own evaluation, so the numbers mean the same as in a run). An upload
+is also diagnosed by the preset doctor, with a repaired copy to download when a repair helped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import streamlit as st
 from evo.preset_view import view_milk
 from evo.selection import VoteSummary
 from evo.store import StoreError
-from ui.common import pick_run, render_preview, show_preview
+from ui.common import doctor_preset, pick_run, render_preview, show_preview
 
 
 def page() -> None:
@@ -77,6 +78,41 @@ def _uploaded() -> None:
     with st.spinner("rendering…"):
         result, folder = render_preview(text, "preset")
     _show(f.name, text, folder / "preview.webp", result.get("score"), result.get("error"), result.get("stats") or {})
+    _diagnosis(f.name, text)
+
+
+_SEVERITY_ICON = {"error": "🔴", "warning": "🟡", "info": "🔵"}
+
+
+def _diagnosis(name: str, text: str) -> None:
+    """The preset doctor on an uploaded preset: its findings and, when a repair helped, the
+    repaired file with what changed (``liandan doctor --repair``, run in a subprocess)."""
+    st.subheader("Doctor")
+    with st.spinner("diagnosing…"):
+        doc, repaired, _ = doctor_preset(text, name)
+    if doc.get("error"):
+        st.error(doc["error"])
+        return
+    diag = (doc.get("diagnoses") or [{}])[0]
+    findings = diag.get("findings") or []
+    if not findings:
+        st.success("Nothing wrong found: it parses, compiles, renders and moves.")
+    for f in findings:
+        where = f" (line {f['line']})" if f.get("line") else ""
+        fix = f" — repair: {f['fix']}" if f.get("fix") else ""
+        st.markdown(f"{_SEVERITY_ICON.get(f['severity'], '')} **{f['severity']}**{where}: {f['message']}{fix}")
+    repair = (doc.get("repairs") or [{}])[0]
+    if repaired is not None:
+        changes = repair.get("changes") or []
+        st.success(f"Repaired: {len(changes)} change(s), verified by rendering again.")
+        st.dataframe({"change": [c["action"] for c in changes], "target": [c["target"] for c in changes],
+                      "before": [c["before"] for c in changes], "after": [c["after"] for c in changes],
+                      "why": [c["why"] for c in changes]}, hide_index=True, key="doctor_changes")
+        st.download_button("Download the repaired .milk", repaired.encode("latin-1", "replace"),
+                           file_name=f"{name.removesuffix('.milk')} (repaired).milk", mime="text/plain",
+                           key="doctor_download")
+    elif repair.get("verdict") == "not_helped":
+        st.warning("No repair helped: every candidate rendered no better, so nothing was written.")
 
 
 def _show(name: str, text: str, preview, score, error, stats: dict) -> None:
