@@ -112,16 +112,18 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (0: all)")
     ap.add_argument("--repair-sample", type=int, default=40)
     ap.add_argument("--from-json", help="figures of an earlier `liandan doctor --json` output (no new run)")
+    ap.add_argument("--keep-json", help="also save the `liandan doctor --json` output here")
     args = ap.parse_args()
     print(f"load average before: {load()}")
     if args.from_json:
-        doc, seconds = json.loads(Path(args.from_json).read_text()), None
+        doc = json.loads(Path(args.from_json).read_text())
+        repair_sample(figures(doc, None), args.repair_sample, args.workers)
     else:
         target = Path(args.directory)
         if not target.exists():
             print(f"{target}: not found (install projectm-data); skipped")
             return
-        with tempfile.TemporaryDirectory(prefix="bench-doctor-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="bench-doctor-") as tmp:  # the --limit copies live until the repairs
             if args.limit:
                 from renderer.milk.files import find_presets
 
@@ -132,9 +134,10 @@ def main() -> None:
                 target = sub
             out_json = Path(tmp) / "doctor.json"
             seconds = run_doctor(target, args.workers, out_json)
+            if args.keep_json:
+                shutil.copy(out_json, args.keep_json)
             doc = json.loads(out_json.read_text())
-    diags = figures(doc, seconds)
-    repair_sample(diags, args.repair_sample, args.workers)
+            repair_sample(figures(doc, seconds), args.repair_sample, args.workers)
     print(f"load average after: {load()}")
 
 
