@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from evo.fitness.candidate import evaluate_preset, make_analyzer, make_renderer
+from evo.fitness.candidate import CANDIDATE_STATS, evaluate_preset, make_analyzer, make_renderer
 from evo.fitness.score import FEATURES, HEALTHY_FLOOR, WORST_SCORE, band, features, score_stats
 from evo.fitness.statistics import STAT_NAMES
 from helpers import eval_settings
@@ -70,7 +70,7 @@ def test_real_preset_gets_statistics_score_and_previews(gl, tmp_path):
     out = tmp_path / "ind"
     res = evaluate_preset(seed_paths()[0].read_text(encoding="latin-1"), SMALL, *gl, out_dir=out)
     assert res["error"] is None
-    assert set(res["stats"]) == set(STAT_NAMES)
+    assert set(res["stats"]) == set(CANDIDATE_STATS)
     assert res["degenerate"] is None and HEALTHY_FLOOR < res["score"] <= 1.0
     with Image.open(out / "preview.webp") as im:
         assert im.size == (48, 48) and getattr(im, "n_frames", 1) == 6
