@@ -21,6 +21,8 @@ from evo.seeds import SEEDS_DIR
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 CORPUS_DIR = Path("/usr/share/projectM/presets")
 MODES = ("autonomous", "interactive")
+SEARCHES = ("ga", "qd")  # the generational GA (evo.ga) or MAP-Elites quality-diversity (evo.qd)
+DIVERSITY = ("none", "sharing")
 
 
 class ConfigError(ValueError):
@@ -35,6 +37,7 @@ class RunSection:
     mode: str = "autonomous"
     votes_needed: int = 0
     vote_timeout_s: float = 300.0
+    search: str = "ga"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,21 @@ class GASection:
     mutation_prob: float = 0.9
     hall_of_fame: int = 12
     mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
+    diversity: str = "sharing"
+    niche_radius: float = 0.25
+    sharing_alpha: float = 1.0
+    hall_of_fame_distance: float = 0.15
+    hall_of_fame_ssim: float = 0.5
+
+
+@dataclass(frozen=True)
+class QDSection:
+    """MAP-Elites (evo.qd): a CVT archive of ``cells`` cells over the named descriptors."""
+
+    cells: int = 128
+    measures: tuple[str, ...] = ("brightness", "colourfulness", "motion", "symmetry")
+    centroid_samples: int = 20000
+    vote_strength: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,7 @@ class RunConfig:
     seeds: SeedsSection = field(default_factory=SeedsSection)
     ga: GASection = field(default_factory=GASection)
     votes: VotesSection = field(default_factory=VotesSection)
+    qd: QDSection = field(default_factory=QDSection)
     fitness: FitnessSection = field(default_factory=FitnessSection)
     preview: PreviewSection = field(default_factory=PreviewSection)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
@@ -180,6 +199,22 @@ class RunConfig:
         need(0 <= g.crossover_prob <= 1, "ga.crossover_prob", "must be in [0, 1]")
         need(0 <= g.mutation_prob <= 1, "ga.mutation_prob", "must be in [0, 1]")
         need(g.hall_of_fame >= 1, "ga.hall_of_fame", "must be >= 1")
+        need(r.search in SEARCHES, "run.search", f"must be one of {SEARCHES}, got {r.search!r}")
+        need(g.diversity in DIVERSITY, "ga.diversity", f"must be one of {DIVERSITY}, got {g.diversity!r}")
+        need(g.niche_radius > 0, "ga.niche_radius", f"must be > 0, got {g.niche_radius}")
+        need(g.sharing_alpha > 0, "ga.sharing_alpha", f"must be > 0, got {g.sharing_alpha}")
+        need(g.hall_of_fame_distance >= 0, "ga.hall_of_fame_distance", "must be >= 0")
+        need(-1 <= g.hall_of_fame_ssim <= 1, "ga.hall_of_fame_ssim", "must be in [-1, 1]")
+        from evo.fitness.descriptors import DESCRIPTOR_NAMES
+
+        q = self.qd
+        need(q.cells >= 2, "qd.cells", f"must be >= 2, got {q.cells}")
+        need(q.centroid_samples >= q.cells, "qd.centroid_samples", "must be >= qd.cells")
+        need(len(q.measures) >= 1 and len(set(q.measures)) == len(q.measures), "qd.measures",
+             "must name one or more distinct descriptors")
+        bad = sorted(set(q.measures) - set(DESCRIPTOR_NAMES))
+        need(not bad, "qd.measures", f"has unknown descriptors {bad} (known: {', '.join(DESCRIPTOR_NAMES)})")
+        need(q.vote_strength >= 0, "qd.vote_strength", "must be >= 0")
         need(8 <= f.width <= 4096 and 8 <= f.height <= 4096, "fitness.width/height", "must be in [8, 4096]")
         need(f.frames >= 2, "fitness.frames", f"must be >= 2, got {f.frames}")
         need(f.fps > 0, "fitness.fps", "must be > 0")
@@ -259,7 +294,10 @@ def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
         if kind is str:
             return str(value) if value is not None else ""
         if kind in (list, tuple):
-            return tuple(int(v) for v in value)
+            if isinstance(value, (str, bytes)):
+                raise TypeError
+            element = str if current and isinstance(current[0], str) else int
+            return tuple(element(v) for v in value)
         if kind is dict:
             return {str(k): float(v) for k, v in dict(value).items()}
     except (TypeError, ValueError):

@@ -32,6 +32,11 @@ Who may be a parent (the *pool*):
 
 Elites are the ``ga.elite`` best distinct genomes by combined score; the rest of the parents win
 tournaments of ``ga.tournament_size`` distinct candidates drawn from the pool.
+
+With diversity on (``ga.diversity = "sharing"``, :mod:`evo.niching`), tournaments compare the
+combined score *shared* among near-copies in the pool (a look with four close copies competes
+with about a quarter of its score), and elites are the best of distinct looks: no elite within
+``ga.niche_radius`` of a better one.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
+
 from evo.config import VotesSection, section_from
+from evo.niching import descriptors_of, niche_counts, shared
 
 BEST_WEIGHT = 2.0  # a "best of generation" vote counts as much as two likes in VoteSummary.score
 
@@ -150,6 +158,12 @@ class PoolEntry:
     combined: float
     votes: VoteSummary | None
     reentered: bool = False
+    niche: float = 1.0  # how many near-copies share its score (fitness sharing; 1 = none)
+    fitness: float | None = None  # what tournaments compare: combined, or combined shared by its niche
+
+    @property
+    def rank(self) -> float:
+        return self.combined if self.fitness is None else self.fitness
 
 
 @dataclass
@@ -162,13 +176,17 @@ class ParentPool:
     elite_rank: dict[str, int] = field(default_factory=dict)
     wins: dict[str, list[str]] = field(default_factory=dict)  # winner id -> opponents over all its wins
     win_count: dict[str, int] = field(default_factory=dict)
+    radius: float = 0.0  # > 0: fitness sharing and distinct elites (evo.niching)
+    vectors: dict[int, Any] = field(default_factory=dict, repr=False)  # candidate index -> its descriptors
 
     @classmethod
-    def build(cls, members: list, archive: Iterable, votes: dict[str, VoteSummary], rule: VoteRule) -> "ParentPool":
+    def build(cls, members: list, archive: Iterable, votes: dict[str, VoteSummary], rule: VoteRule,
+              sharing: tuple[float, float] | None = None) -> "ParentPool":
         """Current members minus the disliked, plus the best liked earlier genomes (see module doc).
 
         ``archive``: earlier evaluated members, one per genome, in a fixed order (resume rebuilds
-        the same order), so the pool is a pure function of its inputs.
+        the same order), so the pool is a pure function of its inputs. ``sharing``: (radius,
+        alpha) of fitness sharing on behaviour descriptors, or None for plain combined scores.
         """
 
         def cand(m, reentered=False):
@@ -186,19 +204,42 @@ class ParentPool:
         back = [cand(m, True) for m in archive
                 if m.genome_id not in present and not m.error and rule.liked(votes.get(m.genome_id))]
         back.sort(key=lambda c: (-c.combined, c.member.id))
-        return cls(rule, kept + back[: max(0, rule.reentry)], excluded)
+        pool = cls(rule, kept + back[: max(0, rule.reentry)], excluded)
+        if sharing is not None:
+            pool.share(*sharing)
+        return pool
+
+    def share(self, radius: float, alpha: float) -> None:
+        """Fitness sharing over the pool's behaviour descriptors (candidates without any, e.g.
+        failed ones, form niches of their own)."""
+        self.radius = float(radius)
+        found = [(i, v) for i, c in enumerate(self.candidates) if (v := descriptors_of(c.member)) is not None]
+        counts = niche_counts(np.array([v for _, v in found]), radius, alpha) if found else []
+        for (i, _), n in zip(found, counts):
+            c = self.candidates[i]
+            c.niche = float(n)
+            c.fitness = shared(c.combined, c.niche)
+        self.vectors = dict(found)
 
     def elites(self, n: int) -> list[PoolEntry]:
+        """The ``n`` best distinct genomes by combined score; with sharing, also distinct looks
+        (none within the niche radius of a better elite)."""
         order = sorted(range(len(self.candidates)), key=lambda i: (-self.candidates[i].combined, i))
-        out, seen = [], set()
+        out, seen, taken = [], set(), []
         for i in order:
             c = self.candidates[i]
             if len(out) >= n:
                 break
-            if c.member.genome_id not in seen and not c.member.error:
-                seen.add(c.member.genome_id)
-                out.append(c)
-                self.elite_rank[c.member.id] = len(out)
+            if c.member.genome_id in seen or c.member.error:
+                continue
+            v = self.vectors.get(i)
+            if self.radius > 0 and v is not None and any(np.linalg.norm(v - t) < self.radius for t in taken):
+                continue
+            seen.add(c.member.genome_id)
+            if v is not None:
+                taken.append(v)
+            out.append(c)
+            self.elite_rank[c.member.id] = len(out)
         return out
 
     def tournament(self, py: random.Random, size: int, avoid: str | None = None) -> PoolEntry:
@@ -207,7 +248,7 @@ class ParentPool:
         n = len(self.candidates)
         for _ in range(3):
             drawn = py.sample(range(n), min(size, n))
-            win = max(drawn, key=lambda i: (self.candidates[i].combined, -i))
+            win = max(drawn, key=lambda i: (self.candidates[i].rank, -i))
             if self.candidates[win].member.genome_id != avoid:
                 break
         c = self.candidates[win]
@@ -226,6 +267,8 @@ class ParentPool:
         for pid in chosen:
             c = by_id[pid]
             why = f"({self.rule.explain(c.member.score, c.votes)})"
+            if c.fitness is not None and c.niche > 1.0 + 1e-9:
+                why = why[:-1] + f"; shared with {c.niche:.1f} similar looks: {c.fitness:.2f})"
             clauses = []
             if c.reentered:
                 clauses.append(f"re-entered from generation {c.member.generation} on votes")
@@ -240,8 +283,11 @@ class ParentPool:
                 if pid not in self.elite_rank:
                     text += f": combined score {c.combined:.2f} {why}"
                 clauses.append(text)
-            out.append({"id": pid, "reason": "; ".join(clauses), "combined": c.combined, "machine": c.member.score,
-                        "generation": c.member.generation, "reentered": c.reentered})
+            entry = {"id": pid, "reason": "; ".join(clauses), "combined": c.combined, "machine": c.member.score,
+                     "generation": c.member.generation, "reentered": c.reentered}
+            if c.fitness is not None:
+                entry.update(niche=round(c.niche, 4), shared=c.fitness)
+            out.append(entry)
         return out
 
     def votes_used(self) -> dict[str, dict]:
@@ -254,6 +300,17 @@ class ParentPool:
 def select_tournament(pool: ParentPool, rng: random.Random, size: int, avoid: str | None = None) -> PoolEntry:
     """The toolbox's ``select``: one tournament winner from the pool (see :meth:`ParentPool.tournament`)."""
     return pool.tournament(rng, size, avoid)
+
+
+def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, same) -> list[str]:
+    """Ids of ``k`` of ``individuals`` (healthy ones), best combined score first, each of a look
+    unlike those before it (``same(a, b)`` on records, evo.niching.LookRule.same), topped up
+    with the best of the rest when there are fewer distinct looks than ``k``."""
+    from evo.niching import pick_distinct
+
+    healthy = [i for i in individuals if not i.error and i.score is not None]
+    picked = pick_distinct(healthy, k, lambda i: rule.combined(i.score, by_genome.get(i.genome_id or i.id)), same)
+    return [i.id for i in picked]
 
 
 def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int) -> list[str]:

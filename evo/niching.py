@@ -1,0 +1,151 @@
+"""Keeping looks apart: fitness sharing for the GA's selection, a hall of fame of distinct looks,
+and "the best, but all different" picks for export and contact sheets.
+
+Why fitness sharing (Goldberg & Richardson 1987) on descriptor distance, and not crowding or a
+novelty term: the collapse this answers is *many copies of one look* winning every tournament,
+and sharing divides a look's score by how many near-copies it has in the parent pool::
+
+    niche_i  = sum_j sh(d_ij),  sh(d) = 1 - (d / radius) ** alpha  for d < radius, else 0
+    shared_i = combined_i / niche_i   (combined_i * niche_i when it is negative)
+
+where d is the Euclidean distance of two candidates' behaviour descriptors (each in [0, 1];
+two corpus presets are 0.65 apart at the median, 0.29 at the 1st percentile; a mutant sits
+0.02-0.2 from its parent). A lone look keeps its score, the tenth copy of a look gets a tenth, so
+the population spreads over as many looks as are good enough to pay for themselves. It keeps the
+existing machinery (elites, tournaments, votes) intact: it changes the number tournaments
+compare, so a liked look still wins more often, and the parents' reasons say by how much sharing
+cut each score. Deterministic crowding would tie survival to parent-child pairs, which our
+elites + tournaments + re-entry pool does not have; a novelty term rewards being different
+whether or not it is good, which the quality-diversity mode (evo.qd) already does properly.
+
+Elites are the best *distinct* looks: a candidate within ``radius`` of an elite already chosen
+is passed over (clearing, Petrowski 1996), so the elites are the best of the best niches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from evo.fitness.descriptors import DESCRIPTOR_NAMES, descriptor_distance, descriptor_vector, look_similarity
+
+
+@dataclass(frozen=True)
+class LookRule:
+    """When two evaluated candidates count as the same look (hall of fame, export, contact sheets):
+    the same genome, the same statistics, descriptors closer than ``distance``, or thumbnails
+    more alike than ``ssim``."""
+
+    distance: float = 0.15
+    ssim: float = 0.5
+
+    def same(self, a: Any, b: Any) -> bool:
+        """``a``, ``b``: anything with ``genome_id`` and ``result`` (evo.individual.Individual)."""
+        if a.genome_id == b.genome_id:
+            return True
+        ra, rb = a.result, b.result
+        if ra is None or rb is None:
+            return False
+        if ra.stats and ra.stats == rb.stats:
+            return True
+        if ra.descriptors and rb.descriptors and descriptor_distance(ra.descriptors, rb.descriptors) < self.distance:
+            return True
+        return bool(ra.look and rb.look) and look_similarity(ra.look, rb.look) > self.ssim
+
+
+class DistinctHallOfFame:
+    """The ``size`` best individuals, no two of the same look (``same``).
+
+    A newcomer that looks like entries already here replaces them only when it beats all of them;
+    otherwise it is turned away. Entries are ordered by score, ties by arrival, so the order is
+    a function of the order of updates (and a saved order restores exactly with :meth:`restore`).
+    """
+
+    def __init__(self, size: int, same: Callable[[Any, Any], bool]):
+        self.size = int(size)
+        self.same = same
+        self.items: list = []
+
+    def update(self, individuals: Iterable) -> None:
+        for ind in individuals:
+            self._offer(ind)
+
+    def _offer(self, ind: Any) -> None:
+        like = [h for h in self.items if self.same(ind, h)]
+        if like:
+            if all(ind.score > h.score for h in like):
+                self.items = [h for h in self.items if h not in like]
+                self._insert(ind)
+            return
+        if len(self.items) < self.size or ind.score > self.items[-1].score:
+            self._insert(ind)
+            del self.items[self.size:]
+
+    def _insert(self, ind: Any) -> None:
+        k = next((i for i, h in enumerate(self.items) if ind.score > h.score), len(self.items))
+        self.items.insert(k, ind)
+
+    def restore(self, individuals: Sequence) -> None:
+        """Exactly this saved order (resume)."""
+        self.items = list(individuals)
+
+    def clear(self) -> None:
+        self.items = []
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k):
+        return self.items[k]
+
+
+# ---------------------------------------------------------------- fitness sharing
+
+
+def niche_counts(vectors: np.ndarray, radius: float, alpha: float = 1.0) -> np.ndarray:
+    """``niche_i = sum_j sh(d_ij)`` over rows of ``vectors`` (itself included, so >= 1)."""
+    v = np.asarray(vectors, dtype=np.float64)
+    if len(v) == 0:
+        return np.zeros(0)
+    d = np.sqrt(((v[:, None, :] - v[None, :, :]) ** 2).sum(axis=-1))
+    sh = np.where(d < radius, 1.0 - (d / radius) ** alpha, 0.0)
+    return sh.sum(axis=1)
+
+
+def shared(score: float, niche: float) -> float:
+    """A score divided among its niche (multiplied, when negative, so sharing never helps)."""
+    return score / niche if score >= 0 else score * niche
+
+
+def descriptors_of(member: Any) -> np.ndarray | None:
+    r = getattr(member, "result", None)
+    if r is None or not r.descriptors or r.error:
+        return None
+    return descriptor_vector(r.descriptors, DESCRIPTOR_NAMES)
+
+
+# ---------------------------------------------------------------- the best, all different
+
+
+def pick_distinct(items: Sequence, k: int, score: Callable[[Any], float], same: Callable[[Any, Any], bool]) -> list:
+    """Up to ``k`` of ``items``: best first, each unlike every one picked before it (``same``);
+    when that leaves fewer than ``k``, the best of the rest fill up (still best first, never
+    twice the same item). Ties go to the earlier item."""
+    order = sorted(range(len(items)), key=lambda i: (-score(items[i]), i))
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) >= k:
+            break
+        if not any(same(items[i], items[j]) for j in chosen):
+            chosen.append(i)
+    for i in order:
+        if len(chosen) >= k:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    return [items[i] for i in chosen]
