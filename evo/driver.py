@@ -3,7 +3,7 @@
 Two cores fit the loop: the generational GA (:mod:`evo.ga`, ``run.search = "ga"``) and
 MAP-Elites (:mod:`evo.qd.core`, ``"qd"``), whose generations are batches of children bred from
 its archive. Both answer ``first_generation``, ``remember``, ``tell``, ``rng_state``,
-``archive_record`` (None for the GA), ``log_fields`` and ``saw_votes``.
+``archive_record`` (None for the GA), ``log_fields(members)`` and ``saw_votes``.
 
 One generation: evaluate the pending individuals -> checkpoint -> (interactive: wait for votes)
 -> ``core.tell`` (selection and variation, :mod:`evo.ga`) with a snapshot of the votes (tallies
@@ -140,7 +140,7 @@ class Driver:
                 seconds = time.monotonic() - t0
                 self.core.remember(members)
                 self.hof.update([m for m in members if m.score > WORST_SCORE])  # no black screens on the sheet
-                record = {**_logbook_record(g, members), **self.core.log_fields()}
+                record = {**_logbook_record(g, members), **self.core.log_fields(members)}
                 self.logbook.record(**record)
                 ck = Checkpoint(
                     generation=g, individuals=[m.to_record() for m in members], rng=self.core.rng_state(),

@@ -24,6 +24,7 @@ from evo.checkpoint import SelectionRecord
 from evo.config import GASection, RunConfig, default_seeds_dir
 from evo.genome import Genome, genome_from_preset, genome_id
 from evo.individual import Individual, individual_id
+from evo.niching import descent_roots
 from evo.selection import ParentPool, VoteRule, VoteSummary, summary_to_json
 from renderer.milk.files import find_presets
 from renderer.milk.preset import PresetError, load_milk
@@ -60,6 +61,7 @@ class GenerationalGA:
         self.py, self.npg = py, npg
         self.rule = VoteRule.from_config(config.votes)
         self.archive: dict[str, Individual] = {}  # genome_id -> its latest healthy individual: re-entry candidates
+        self.roots: dict[str, frozenset] = {}  # individual id -> the seeds it descends from (evo.niching)
 
     def rng_state(self) -> dict:
         return rng_state(self.py, self.npg)
@@ -68,8 +70,10 @@ class GenerationalGA:
     def archive_record(self) -> None:
         return None
 
-    def log_fields(self) -> dict:
-        return {}
+    def log_fields(self, members: list[Individual]) -> dict:
+        """How many seed presets the generation descends from (``lineages``)."""
+        seeds = set().union(*(self.roots.get(m.id, frozenset()) for m in members)) if members else set()
+        return {"lineages": sum(1 for r in seeds if r.startswith("seed:"))}
 
     def saw_votes(self, by_genome: dict, cutoff: int) -> None:
         pass
@@ -83,8 +87,10 @@ class GenerationalGA:
     # ---- tell
 
     def remember(self, members: list[Individual]) -> None:
-        """Add an evaluated generation to the re-entry archive (also when resuming from checkpoints)."""
+        """Add an evaluated generation to the re-entry archive and the family tree (also when
+        resuming from checkpoints)."""
         for m in members:
+            self.roots[m.id] = descent_roots(m.parents, self.roots, m.id)
             if m.result is not None and not m.error:
                 self.archive[m.genome_id] = m
 
@@ -96,7 +102,7 @@ class GenerationalGA:
         cfg, tb, py = self.cfg, self.toolbox, self.py
         by_genome, cutoff = votes
         sharing = (cfg.ga.niche_radius, cfg.ga.sharing_alpha) if cfg.ga.diversity == "sharing" else None
-        pool = ParentPool.build(members, list(self.archive.values()), by_genome, self.rule, sharing)
+        pool = ParentPool.build(members, list(self.archive.values()), by_genome, self.rule, sharing, self.roots)
         offspring = [Individual(individual_id(g + 1, k), g + 1, c.member.genome.copy(), c.member.genome_id,
                                 [c.member.id], "elite")
                      for k, c in enumerate(pool.elites(cfg.ga.elite))]

@@ -178,15 +178,18 @@ class ParentPool:
     win_count: dict[str, int] = field(default_factory=dict)
     radius: float = 0.0  # > 0: fitness sharing and distinct elites (evo.niching)
     vectors: dict[int, Any] = field(default_factory=dict, repr=False)  # candidate index -> its descriptors
+    draws: list[int] = field(default_factory=list, repr=False)  # proportional selection: draws still to hand out
+    proportional: bool = False  # parents were drawn in proportion to their (shared) scores, not by tournament
 
     @classmethod
     def build(cls, members: list, archive: Iterable, votes: dict[str, VoteSummary], rule: VoteRule,
-              sharing: tuple[float, float] | None = None) -> "ParentPool":
+              sharing: tuple[float, float] | None = None, roots: dict | None = None) -> "ParentPool":
         """Current members minus the disliked, plus the best liked earlier genomes (see module doc).
 
         ``archive``: earlier evaluated members, one per genome, in a fixed order (resume rebuilds
         the same order), so the pool is a pure function of its inputs. ``sharing``: (radius,
-        alpha) of fitness sharing on behaviour descriptors, or None for plain combined scores.
+        alpha) of fitness sharing (evo.niching), or None for plain combined scores; ``roots``:
+        individual id -> the seeds it descends from, for sharing by family too.
         """
 
         def cand(m, reentered=False):
@@ -206,15 +209,16 @@ class ParentPool:
         back.sort(key=lambda c: (-c.combined, c.member.id))
         pool = cls(rule, kept + back[: max(0, rule.reentry)], excluded)
         if sharing is not None:
-            pool.share(*sharing)
+            pool.share(*sharing, roots=roots)
         return pool
 
-    def share(self, radius: float, alpha: float) -> None:
-        """Fitness sharing over the pool's behaviour descriptors (candidates without any, e.g.
-        failed ones, form niches of their own)."""
+    def share(self, radius: float, alpha: float, roots: dict | None = None) -> None:
+        """Fitness sharing over the pool's behaviour descriptors and, with ``roots``, families
+        (candidates without descriptors, e.g. failed ones, form niches of their own)."""
         self.radius = float(radius)
         found = [(i, v) for i, c in enumerate(self.candidates) if (v := descriptors_of(c.member)) is not None]
-        counts = niche_counts(np.array([v for _, v in found]), radius, alpha) if found else []
+        families = None if roots is None else [roots.get(self.candidates[i].member.id, frozenset()) for i, _ in found]
+        counts = niche_counts(np.array([v for _, v in found]), radius, alpha, families) if found else []
         for (i, _), n in zip(found, counts):
             c = self.candidates[i]
             c.niche = float(n)
@@ -258,6 +262,21 @@ class ParentPool:
         opponents += [self.candidates[i].member.id for i in drawn if i != win and self.candidates[i].member.id not in opponents]
         return c
 
+    def draw(self, py: random.Random, avoid: str | None = None) -> PoolEntry:
+        """A parent drawn in proportion to its (shared) score, by stochastic universal sampling:
+        each round hands every candidate the floor or ceiling of its expected number of draws (two
+        per candidate in a round), in shuffled order, so a family with a fair score is never
+        left out by bad luck, as tournaments leave out everyone below the top. A draw of genome
+        ``avoid`` is swapped for the next that is not."""
+        self.proportional = True
+        if not self.draws:
+            self.draws = universal_sample(py, [max(c.rank, 0.0) for c in self.candidates], 2 * len(self.candidates))
+        k = next((j for j, i in enumerate(self.draws) if self.candidates[i].member.genome_id != avoid), 0)
+        c = self.candidates[self.draws.pop(k)]
+        self.win_count[c.member.id] = self.win_count.get(c.member.id, 0) + 1
+        self.wins.setdefault(c.member.id, [])
+        return c
+
     def reasons(self) -> list[dict]:
         """One entry per chosen parent: elites first (by rank), then tournament winners (by id)."""
         chosen = sorted(set(self.elite_rank) | set(self.win_count),
@@ -268,14 +287,20 @@ class ParentPool:
             c = by_id[pid]
             why = f"({self.rule.explain(c.member.score, c.votes)})"
             if c.fitness is not None and c.niche > 1.0 + 1e-9:
-                why = why[:-1] + f"; shared with {c.niche:.1f} similar looks: {c.fitness:.2f})"
+                why = why[:-1] + f"; shared with {c.niche:.1f} relatives by look or family: {c.fitness:.2f})"
             clauses = []
             if c.reentered:
                 clauses.append(f"re-entered from generation {c.member.generation} on votes")
             if pid in self.elite_rank:
                 rank = self.elite_rank[pid]
                 clauses.append(f"elite #{rank}: {ordinal(rank)} combined score {c.combined:.2f} {why}")
-            if pid in self.win_count:
+            if pid in self.win_count and self.proportional:
+                times = self.win_count[pid]
+                text = f"drawn {times} time{'s' if times > 1 else ''} in proportion to its score"
+                if pid not in self.elite_rank:
+                    text += f": combined score {c.combined:.2f} {why}"
+                clauses.append(text)
+            elif pid in self.win_count:
                 times = self.win_count[pid]
                 opp = self.wins[pid]
                 against = f" vs {', '.join(opp[:4])}{' ...' if len(opp) > 4 else ''}" if opp else " (drawn alone)"
@@ -300,6 +325,32 @@ class ParentPool:
 def select_tournament(pool: ParentPool, rng: random.Random, size: int, avoid: str | None = None) -> PoolEntry:
     """The toolbox's ``select``: one tournament winner from the pool (see :meth:`ParentPool.tournament`)."""
     return pool.tournament(rng, size, avoid)
+
+
+def select_proportional(pool: ParentPool, rng: random.Random, avoid: str | None = None) -> PoolEntry:
+    """The toolbox's ``select`` with diversity on: a draw in proportion to the shared score
+    (see :meth:`ParentPool.draw`)."""
+    return pool.draw(rng, avoid)
+
+
+def universal_sample(py: random.Random, weights: list[float], n: int) -> list[int]:
+    """``n`` indices by stochastic universal sampling (Baker 1987) on ``weights`` (all equal when
+    they sum to nothing), shuffled."""
+    total = float(sum(weights))
+    if total <= 0.0:
+        weights, total = [1.0] * len(weights), float(len(weights))
+    step = total / n
+    pointer = py.random() * step
+    out, acc = [], 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        while pointer < acc and len(out) < n:
+            out.append(i)
+            pointer += step
+    while len(out) < n:  # rounding at the very end
+        out.append(len(weights) - 1)
+    py.shuffle(out)
+    return out
 
 
 def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, same) -> list[str]:

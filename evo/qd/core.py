@@ -74,7 +74,7 @@ class MapElites:
         self.archive.fill(list(self.history.values()), self.objective)
         return self.archive.record(self.votes[1])
 
-    def log_fields(self) -> dict[str, float]:
+    def log_fields(self, members: list[Individual]) -> dict[str, float]:
         """Per-batch figures for the logbook: the archive by machine score alone (votes aside), so
         the curve shows what the search found."""
         return archive_stats(list(self.history.values()), self.centroids)
