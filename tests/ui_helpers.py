@@ -96,6 +96,54 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
     return store.open(run_id)
 
 
+def make_qd_run(root: Path, run_id: str = "qd-test", population: int = 6, batches: int = 2, cells: int = 16,
+                overrides: dict | None = None) -> "object":
+    """A quality-diversity run folder as the engine leaves it, without rendering: ``batches``
+    checkpoints of ``population`` real seed presets with spread-out descriptors, each with the
+    archive the real evo.qd archive (pyribs) builds from every record so far, and the run's
+    CVT centroids."""
+    from evo.checkpoint import Checkpoint
+    from evo.config import load_config
+    from evo.qd.archive import Centroids, QDArchive
+    from evo.store import RunStore
+    from renderer.milk.preset import dump_milk, load_milk
+    from renderer.output.files import atomic_write_bytes
+
+    files = seed_files()
+    cfg = load_config(None, {"run.population": population, "run.generations": max(batches, 2), "run.search": "qd",
+                             "qd.cells": cells, "qd.centroid_samples": 50 * cells, **(overrides or {})})
+    store = RunStore(root)
+    run = store.create(run_id, cfg.to_dict())
+    centroids = Centroids.make(cfg.qd.measures, cells, cfg.qd.centroid_samples, 0)
+    run.write_centroids(centroids.to_json())
+    history, logbook = [], []
+    for b in range(batches):
+        records = []
+        for i in range(population):
+            k = b * population + i
+            src = files[k % len(files)]
+            rec = _record(b, i, src, [f"seed:{src.name}"], "seed" if b == 0 else "crossbreed+mutate",
+                          round(0.3 + 0.04 * k, 3))
+            rec.descriptors = {"brightness": (0.37 * k + 0.05) % 1, "colourfulness": (0.61 * k + 0.1) % 1,
+                               "warmth": 0.5, "motion": (0.23 * k + 0.3) % 1, "symmetry": (0.71 * k + 0.2) % 1,
+                               "detail": 0.2, "complexity": 0.4, "reactivity": 0.6}
+            d = run.individual_dir(rec.id)
+            d.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
+            atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(k)))
+            atomic_write_bytes(d / "still.png", tiny_png(_colour(k)))
+            records.append(rec)
+        history += records
+        archive = QDArchive(centroids)
+        archive.fill(history, lambda m: float(m.score))
+        record = archive.record()
+        logbook.append({"gen": b, "best": max(r.score for r in records), "mean": 0.5, "coverage": record.coverage,
+                        "qd_score": record.qd_score, "archive_best": record.best, "filled": len(record.elites)})
+        run.write_checkpoint(Checkpoint(b, records, rng={}, logbook=list(logbook), archive=record))
+    run.write_state("stopped", batches - 1, pid=None)
+    return store.open(run_id)
+
+
 def select_parents(run, g: int, elite: int = 1, tournaments: int = 2, seed: int = 0) -> dict:
     """(Re)write generation ``g``'s ``next`` as the engine's selection does: the real evo.selection pool
     on the run's votes by genome, earlier generations as the re-entry archive (one member per
