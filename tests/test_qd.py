@@ -108,7 +108,7 @@ def test_qd_config_is_checked():
         load_config(None, {"qd.measures": ["brightness", "sparkle"]})
 
 
-QD_TOML = '\n[run]\nsearch = "qd"\n[qd]\ncells = 24\ncentroid_samples = 3000\n'
+QD_TOML = '\n[qd]\ncells = 24\ncentroid_samples = 3000\n'
 
 
 @pytest.mark.slow
@@ -116,7 +116,7 @@ def test_qd_run_killed_with_sigkill_resumes_to_the_identical_archive(tmp_path, s
     from test_resume import TOML
 
     config = tmp_path / "qd.toml"
-    config.write_text(TOML + QD_TOML + f'[seeds]\ndir = "{seeds_dir}"\n')
+    config.write_text(TOML.replace("[run]\n", '[run]\nsearch = "qd"\n') + QD_TOML + f'[seeds]\ndir = "{seeds_dir}"\n')
     runs = tmp_path / "runs"
     env = dict(os.environ, LP_NUM_THREADS="0")
     proc = subprocess.Popen(_cli("evolve", "--config", str(config), "--run", "killed", "--runs-dir", str(runs)),
