@@ -239,6 +239,15 @@ class RunConfig:
         need(self.evaluation.workers >= 0, "evaluation.workers", "must be >= 0")
 
 
+def saved_run_config(data: dict[str, Any]) -> dict[str, Any]:
+    """A run's saved config.json as it ran: a run saved before ``ga.diversity`` existed selected
+    without it, so it resumes and replays without it (new runs get the default)."""
+    ga = data.get("ga")
+    if isinstance(ga, dict) and "diversity" not in ga:
+        return {**data, "ga": {**ga, "diversity": "none"}}
+    return data
+
+
 def section_from(cls: type, data: Any, source: str = "<config>"):
     """One section from its dict form (a run's config.json) or itself; missing keys keep defaults,
     ``None`` values are ignored."""

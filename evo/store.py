@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from evo.checkpoint import ArchiveRecord, Checkpoint, CheckpointError, IndividualRecord
-from evo.config import ConfigError, RunConfig
+from evo.config import ConfigError, RunConfig, saved_run_config
 from evo.run_folder import (SAFE_ID, RunLock, StoreError, atomic_write_json, launch, lock_holder, now_iso,
                             read_json, stop)
 from evo.selection import VoteRule, VoteSummary, rank_best, rank_distinct
@@ -154,7 +154,7 @@ class Run(VoteLog):
 
     def run_config(self) -> RunConfig:
         """The run's configuration as the driver uses it."""
-        data = {k: v for k, v in self.config.items() if k not in ("id", "created", "branch")}
+        data = saved_run_config({k: v for k, v in self.config.items() if k not in ("id", "created", "branch")})
         try:
             return RunConfig.from_dict(data, str(self.dir / "config.json"))
         except ConfigError as exc:

@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 
 import numpy as np
 import pytest
@@ -25,7 +24,7 @@ from evo.store import RunStore
 from evo.toolbox import make_toolbox
 from helpers import run_snapshot, tiny_config
 from renderer.milk.preset import load_milk
-from test_resume import ROOT, _cli, _mid_generation
+from test_resume import ROOT, _cli, evolve_and_kill
 
 CENTROIDS = Centroids.make(("brightness", "motion"), 9, 2000, seed=0)
 
@@ -119,18 +118,8 @@ def test_qd_run_killed_with_sigkill_resumes_to_the_identical_archive(tmp_path, s
     config.write_text(TOML.replace("[run]\n", '[run]\nsearch = "qd"\n') + QD_TOML + f'[seeds]\ndir = "{seeds_dir}"\n')
     runs = tmp_path / "runs"
     env = dict(os.environ, LP_NUM_THREADS="0")
-    proc = subprocess.Popen(_cli("evolve", "--config", str(config), "--run", "killed", "--runs-dir", str(runs)),
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    run_dir = runs / "killed"
-    deadline, killed = time.monotonic() + 120, False
-    while proc.poll() is None and time.monotonic() < deadline:
-        if _mid_generation(run_dir):
-            proc.send_signal(signal.SIGKILL)
-            killed = True
-            break
-        time.sleep(0.002)
-    proc.wait(timeout=30)
-    assert killed, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    run_dir, proc = evolve_and_kill(config, runs, env)
+    assert proc.returncode == -signal.SIGKILL
     store = RunStore(runs)
     assert store.open("killed").generations()[-1] < 2
     r = subprocess.run(_cli("resume", "killed", "--runs-dir", str(runs)), cwd=ROOT, env=env, capture_output=True,

@@ -72,17 +72,8 @@ def _mid_generation(run_dir: Path) -> bool:
     return False
 
 
-@pytest.mark.slow
-def test_sigkill_mid_generation_then_resume_equals_uninterrupted(tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for p in seed_paths():
-        shutil.copy(p, seeds / p.name)
-    config = tmp_path / "tiny.toml"
-    config.write_text(TOML + f'[seeds]\ndir = "{seeds}"\n')
-    runs = tmp_path / "runs"
-    env = dict(os.environ, LP_NUM_THREADS="0")
-
+def evolve_and_kill(config: Path, runs: Path, env: dict) -> tuple[Path, subprocess.Popen]:
+    """``liandan evolve --config CONFIG --run killed``, SIGKILLed in the middle of generation 1 or 2."""
     proc = subprocess.Popen(_cli("evolve", "--config", str(config), "--run", "killed", "--runs-dir", str(runs)),
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     run_dir = runs / "killed"
@@ -96,6 +87,20 @@ def test_sigkill_mid_generation_then_resume_equals_uninterrupted(tmp_path):
         time.sleep(0.002)
     proc.wait(timeout=30)
     assert killed, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    return run_dir, proc
+
+
+@pytest.mark.slow
+def test_sigkill_mid_generation_then_resume_equals_uninterrupted(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for p in seed_paths():
+        shutil.copy(p, seeds / p.name)
+    config = tmp_path / "tiny.toml"
+    config.write_text(TOML + f'[seeds]\ndir = "{seeds}"\n')
+    runs = tmp_path / "runs"
+    env = dict(os.environ, LP_NUM_THREADS="0")
+    run_dir, proc = evolve_and_kill(config, runs, env)
     assert proc.returncode == -signal.SIGKILL
 
     store = RunStore(runs)

@@ -57,6 +57,18 @@ def _record(g: int, i: int, preset_path: Path, parents: list[str], operator: str
                             {"entropy": 3.0 + i, "edge_density": 0.1 * i})
 
 
+def _write_files(run, ind_id: str, src: Path, colour: int) -> None:
+    """What the engine writes for an individual: its preset, an animated preview and a still."""
+    from renderer.milk.preset import dump_milk, load_milk
+    from renderer.output.files import atomic_write_bytes
+
+    d = run.individual_dir(ind_id)
+    d.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
+    atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(colour)))
+    atomic_write_bytes(d / "still.png", tiny_png(_colour(colour)))
+
+
 def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generations: int = 1,
              mode: str = "autonomous", overrides: dict | None = None) -> "object":
     """A run folder with ``generations`` checkpoints of ``population`` real seed presets.
@@ -82,11 +94,7 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
             src = files[(g + i) % len(files)]
             parents = [f"seed:{src.name}"] if g == 0 else [prev[i % len(prev)], prev[(i + 1) % len(prev)]]
             rec = _record(g, i, src, parents, "seed" if g == 0 else "crossbreed", round(0.3 + 0.1 * i, 3))
-            d = run.individual_dir(rec.id)
-            d.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
-            atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(i)))
-            atomic_write_bytes(d / "still.png", tiny_png(_colour(i)))
+            _write_files(run, rec.id, src, i)
             records.append(rec)
         run.write_checkpoint(Checkpoint(g, records, rng={}, logbook=[{"gen": g, "best": 0.6, "mean": 0.45}]))
         if g + 1 < generations:
@@ -127,11 +135,7 @@ def make_qd_run(root: Path, run_id: str = "qd-test", population: int = 6, batche
             rec.descriptors = {"brightness": (0.37 * k + 0.05) % 1, "colourfulness": (0.61 * k + 0.1) % 1,
                                "warmth": 0.5, "motion": (0.23 * k + 0.3) % 1, "symmetry": (0.71 * k + 0.2) % 1,
                                "detail": 0.2, "complexity": 0.4, "reactivity": 0.6}
-            d = run.individual_dir(rec.id)
-            d.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
-            atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(k)))
-            atomic_write_bytes(d / "still.png", tiny_png(_colour(k)))
+            _write_files(run, rec.id, src, k)
             records.append(rec)
         history += records
         archive = QDArchive(centroids)
