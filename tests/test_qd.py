@@ -123,7 +123,7 @@ def test_qd_run_killed_with_sigkill_resumes_to_the_identical_archive(tmp_path, s
     store = RunStore(runs)
     assert store.open("killed").generations()[-1] < 2
     r = subprocess.run(_cli("resume", "killed", "--runs-dir", str(runs)), cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=300)
+                       text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
 
     from evo.driver import start_run

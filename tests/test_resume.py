@@ -77,7 +77,7 @@ def evolve_and_kill(config: Path, runs: Path, env: dict) -> tuple[Path, subproce
     proc = subprocess.Popen(_cli("evolve", "--config", str(config), "--run", "killed", "--runs-dir", str(runs)),
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     run_dir = runs / "killed"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # generous: on a loaded 2-core machine start-up alone can take a minute
     killed = False
     while proc.poll() is None and time.monotonic() < deadline:
         if _mid_generation(run_dir):
@@ -85,8 +85,11 @@ def evolve_and_kill(config: Path, runs: Path, env: dict) -> tuple[Path, subproce
             killed = True
             break
         time.sleep(0.002)
+    if not killed:
+        proc.kill()
     proc.wait(timeout=30)
-    assert killed, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    assert killed, f"the run ended (or never reached generation 1) before it could be killed: " \
+                   f"{proc.stderr.read().decode()[-2000:]}"
     return run_dir, proc
 
 
