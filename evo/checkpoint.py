@@ -54,7 +54,7 @@ class Result:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors
-    look: str = ""  # 16x16 grey thumbnail as hex (evo.fitness.descriptors.look_thumbnail)
+    look: str = ""  # 32x32 grey thumbnail as hex (evo.fitness.descriptors.look_thumbnail)
 
     @classmethod
     def from_json(cls, d: dict) -> "Result":
@@ -90,7 +90,7 @@ class IndividualRecord:
     cpu_seconds: float = 0.0
     combined: float | None = None  # machine + votes as the selection after this generation saw it
     descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors; absent before they existed
-    look: str = ""  # the 16x16 grey thumbnail (Result.look); absent before it existed
+    look: str = ""  # the 32x32 grey thumbnail (Result.look); absent before it existed
 
     @property
     def result(self) -> Result | None:

@@ -59,7 +59,7 @@ class GASection:
     niche_radius: float = 0.25
     sharing_alpha: float = 1.0
     hall_of_fame_distance: float = 0.15
-    hall_of_fame_ssim: float = 0.5
+    hall_of_fame_ssim: float = 0.4
 
 
 @dataclass(frozen=True)

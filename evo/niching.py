@@ -52,7 +52,7 @@ class LookRule:
     more alike than ``ssim``."""
 
     distance: float = 0.15
-    ssim: float = 0.5
+    ssim: float = 0.4
 
     def same(self, a: Any, b: Any) -> bool:
         """``a``, ``b``: anything with ``genome_id`` and ``result`` (evo.individual.Individual)."""

@@ -158,7 +158,7 @@ def test_universal_sampling_hands_out_expected_counts():
 
 
 def test_hall_of_fame_keeps_distinct_looks_and_the_better_of_a_look():
-    same = LookRule(distance=0.15, ssim=0.5).same
+    same = LookRule(distance=0.15, ssim=0.4).same
     hof = DistinctHallOfFame(3, same)
     a = member("a", 0.9, {"brightness": 0.9})
     a_copy = member("a2", 0.8, {"brightness": 0.92})
@@ -181,9 +181,9 @@ def test_looks_compare_thumbnails_too():
     stripes = np.zeros((64, 64, 3), np.uint8)
     stripes[:, ::8] = 255
     t = look_thumbnail(ring)
-    assert len(t) == 2 * 16 * 16
+    assert len(t) == 2 * 32 * 32
     assert look_similarity(t, look_thumbnail(shifted)) > 0.6 > 0.2 > look_similarity(t, look_thumbnail(stripes))
-    rule = LookRule(distance=0.15, ssim=0.5)
+    rule = LookRule(distance=0.15, ssim=0.4)
     assert rule.same(member("x", 0.5, {"brightness": 0.2}, look=t), member("y", 0.5, {"brightness": 0.9},
                                                                                look=look_thumbnail(shifted)))
 

@@ -61,7 +61,7 @@ def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, 
 
     Returns ``{"score", "stats", "descriptors", "look", "degenerate", "error", "warnings", "seconds"}``; on
     failure the score is WORST_SCORE and ``error`` says what happened. ``look`` is the last
-    sampled frame as a 16x16 grey thumbnail (hex), what the hall of fame compares looks by.
+    sampled frame as a 32x32 grey thumbnail (hex), what the hall of fame compares looks by.
     ``out_dir`` receives preview.webp and still.png made from the frames already rendered (no
     second render).
     """
