@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-APT_PACKAGES := python3 python3-venv python3-dev projectm-data chromium libegl1 libgl1-mesa-dri libgles2 fonts-dejavu-core
+APT_PACKAGES := python3 python3-venv python3-dev projectm-data chromium libegl1 libgl1-mesa-dri libgles2 fonts-dejavu-core \
+                drascula-music
 
 .PHONY: setup system venv demo test bench clean
 
@@ -11,6 +12,7 @@ setup: system venv
 # Debian packages: only installed when something is missing, so repeated runs cost nothing.
 system:
 	@if [ ! -d /usr/share/projectM/presets ] || ! command -v chromium >/dev/null 2>&1 \
+	    || [ ! -d /usr/share/scummvm/drascula/audio ] \
 	    || ! ldconfig -p | grep -q libEGL.so.1 || ! command -v $(PYTHON) >/dev/null 2>&1; then \
 	  echo ">> installing Debian packages: $(APT_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \

@@ -2,7 +2,8 @@
 
 Benchmarks are separate scripts so any one can be run alone; this only runs them in a fixed
 order with the same interpreter and reports which failed. Pass names to run a subset:
-    .venv/bin/python benchmarks/run_all.py [parse eel image_stats render shaders evolve diversity]
+    .venv/bin/python benchmarks/run_all.py [parse eel image_stats render shaders evolve diversity music robustness
+                                            long_audio]
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "diversity"]
+ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "diversity", "music", "robustness", "long_audio"]
 
 
 def main(argv: list[str]) -> int:

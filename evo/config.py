@@ -55,11 +55,17 @@ class GASection:
     mutation_prob: float = 0.9
     hall_of_fame: int = 12
     mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
-    diversity: str = "sharing"
+    # "none" is what a run's config.json without this key means (runs made before it existed
+    # replay and resume unchanged); new runs get "sharing" from the TOML.
+    diversity: str = "none"
     niche_radius: float = 0.25
     sharing_alpha: float = 1.0
     hall_of_fame_distance: float = 0.15
     hall_of_fame_ssim: float = 0.4
+    # Decimals crossbreed blends are rounded to (6: as MilkDrop writes numbers, so a child's file
+    # holds exactly its genome). 0 = unrounded: what a run's config.json without this key means,
+    # so runs made before it existed replay and resume unchanged. New runs get 6 from the TOML.
+    blend_decimals: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,10 @@ class FitnessSection:
     skip: int = 8
     audio: str = ""
     audio_seed: int = 0
+    # With a song: where in it candidates are rendered (seconds; -1: the liveliest section, chosen
+    # when the run is created) and its beats from there on (seconds), which the score follows.
+    audio_start: float = -1.0
+    beat_times: tuple[float, ...] = ()
     render_seed: int = 0
     timeout_s: float = 20.0
     weights: dict[str, float] = field(default_factory=dict, hash=False)
@@ -132,7 +142,7 @@ class EvalSettings:
 
     def audio_key(self) -> tuple:
         f = self.fitness
-        return (f.audio, f.audio_seed, f.fps)
+        return (f.audio, f.audio_seed, f.fps, f.audio_start)
 
     def to_dict(self) -> dict[str, Any]:
         """The flat form every checkpoint records (format 1)."""
@@ -141,7 +151,8 @@ class EvalSettings:
                 "sample_every": f.sample_every, "static_every": f.static_every, "skip": f.skip, "audio": f.audio,
                 "audio_seed": f.audio_seed, "render_seed": f.render_seed, "timeout_s": f.timeout_s,
                 "weights": [[k, v] for k, v in sorted(f.weights.items())], "preview": p.enabled,
-                "preview_size": p.size, "preview_frames": p.frames, "still": p.still}
+                "preview_size": p.size, "preview_frames": p.frames, "still": p.still,
+                **({"audio_start": f.audio_start, "beat_times": list(f.beat_times)} if f.audio else {})}
 
 
 @dataclass(frozen=True)
@@ -239,15 +250,6 @@ class RunConfig:
         need(self.evaluation.workers >= 0, "evaluation.workers", "must be >= 0")
 
 
-def saved_run_config(data: dict[str, Any]) -> dict[str, Any]:
-    """A run's saved config.json as it ran: a run saved before ``ga.diversity`` existed selected
-    without it, so it resumes and replays without it (new runs get the default)."""
-    ga = data.get("ga")
-    if isinstance(ga, dict) and "diversity" not in ga:
-        return {**data, "ga": {**ga, "diversity": "none"}}
-    return data
-
-
 def section_from(cls: type, data: Any, source: str = "<config>"):
     """One section from its dict form (a run's config.json) or itself; missing keys keep defaults,
     ``None`` values are ignored."""
@@ -302,10 +304,10 @@ def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
             return float(value)
         if kind is str:
             return str(value) if value is not None else ""
-        if kind in (list, tuple):
+        if kind in (list, tuple):  # the element type of the default (ints: mesh), floats when it is empty
             if isinstance(value, (str, bytes)):
                 raise TypeError
-            element = str if current and isinstance(current[0], str) else int
+            element = type(current[0]) if len(current) else float
             return tuple(element(v) for v in value)
         if kind is dict:
             return {str(k): float(v) for k, v in dict(value).items()}

@@ -34,6 +34,7 @@ from deap import tools
 from evo.checkpoint import Checkpoint, CheckpointError, Result
 from evo.config import RunConfig, default_seeds_dir
 from evo.evaluate import Task, make_evaluator
+from evo.fitness.candidate import audio_notes
 from evo.fitness.score import WORST_SCORE
 from evo.ga import GenerationalGA, restore_rng
 from evo.genome import genome_text
@@ -62,6 +63,22 @@ class Driver:
         self.cache: dict[str, tuple[str, Result]] = {}  # genome_id -> (first individual id, result)
         self.core = None  # GenerationalGA or evo.qd.core.MapElites
         self.evaluator = None
+        self.notes: list[str] = []  # what the user should know about this run's input (audio repairs)
+
+    def _write_state(self, status: str, generation: int, **extra: Any) -> None:
+        if self.notes:
+            extra["notes"] = self.notes
+        self.run.write_state(status, generation, **extra)
+
+    def _check_audio(self) -> None:
+        """Music that cannot be read stops the run before it starts (every candidate would fail);
+        what the loader repaired is said once and kept in state.json for the UI."""
+        try:
+            self.notes = audio_notes(self.settings)
+        except ValueError as exc:  # AudioError names the file
+            raise StoreError(f"{exc} (fitness.audio)") from None
+        for note in self.notes:
+            self.progress({"type": "note", "message": note})
 
     def _make_core(self, py: random.Random, npg: np.random.Generator):
         toolbox = make_toolbox(self.cfg.ga, py, self._evaluate)
@@ -88,6 +105,7 @@ class Driver:
     # ---- entry points
 
     def run_from_start(self) -> None:
+        self._check_audio()
         core = self._make_core(random.Random(self.cfg.run.seed), np.random.default_rng(self.cfg.run.seed))
         pending = core.first_generation(self.run.config.get("branch"))
         self._loop(0, pending)
@@ -98,6 +116,7 @@ class Driver:
         gens = self.run.generations()
         if not gens:
             return self.run_from_start()
+        self._check_audio()
         last = gens[-1]
         try:
             checkpoints = [self.run.read_checkpoint(g) for g in gens]
@@ -134,7 +153,7 @@ class Driver:
                 if g >= self.cfg.run.generations:
                     self._finish(g - 1)
                     return
-                self.run.write_state("running", g, n_generations=self.cfg.run.generations)
+                self._write_state("running", g, n_generations=self.cfg.run.generations)
                 t0 = time.monotonic()
                 members = self.core.toolbox.evaluate(g, pending)
                 seconds = time.monotonic() - t0
@@ -160,7 +179,7 @@ class Driver:
                 pending = self._select(g, members, ck)
                 g += 1
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM from the UI's stop button
-            self.run.write_state("stopped", g, n_generations=self.cfg.run.generations)
+            self._write_state("stopped", g, n_generations=self.cfg.run.generations)
             raise
         finally:
             self.evaluator.close()
@@ -246,7 +265,7 @@ class Driver:
         since the last selection (quality diversity, whose Vote page shows the newest elites)."""
         need, limit = self.cfg.run.votes_needed, self.cfg.run.vote_timeout_s
         t0 = time.monotonic()
-        self.run.write_state("waiting_votes", g, votes_needed=need, n_generations=self.cfg.run.generations)
+        self._write_state("waiting_votes", g, votes_needed=need, n_generations=self.cfg.run.generations)
         if self.cfg.run.search == "qd":
             since = self.core.votes[1]
             count = lambda: self.run.vote_count_since(since)  # noqa: E731
@@ -282,7 +301,7 @@ class Driver:
 
     def _finish(self, g: int) -> None:
         sheet = write_contact_sheet(self.run, [h.id for h in self.hof])
-        self.run.write_state("finished", g, n_generations=self.cfg.run.generations, contact_sheet=str(sheet))
+        self._write_state("finished", g, n_generations=self.cfg.run.generations, contact_sheet=str(sheet))
         self.progress({"type": "finished", "generation": g, "contact_sheet": str(sheet)})
 
 
@@ -362,8 +381,17 @@ def create_run(config: RunConfig, store: RunStore, run_id: str | None = None, br
     seeds = default_seeds_dir(config)
     if branch is None and config.seeds.random_fraction < 1.0 and not seeds.is_dir():
         raise FileNotFoundError(f"{seeds}: seed folder does not exist")
+    song = None
+    if config.fitness.audio and (config.fitness.audio_start < 0 or not config.fitness.beat_times):
+        from evo.music.song_fitness import fit_to_song
+
+        config, song = fit_to_song(config)
     data = config.to_dict() if branch is None else {**config.to_dict(), "branch": branch}
     run = store.create(store.new_run_id(run_id), data)
+    if song is not None:
+        from evo.music.song_fitness import write_song_record
+
+        write_song_record(run.dir, song)
     run.write_state("stopped", -1)
     return run
 
@@ -372,7 +400,7 @@ def start_run(config: RunConfig, store: RunStore, run_id: str | None = None, pro
               address: str | None = None) -> str:
     run = create_run(config, store, run_id)
     with run.lock():
-        Driver(run, config, progress, address).run_from_start()
+        Driver(run, run.run_config(), progress, address).run_from_start()  # as saved: a song fills in its beats
     return run.id
 
 
@@ -381,8 +409,29 @@ def resume_run(run_id: str, store: RunStore, progress: Progress | None = None, a
     died is taken over; one that a live process holds is refused."""
     run = store.open(run_id)
     with run.lock():
+        note = _take_over(run)
+        if note and progress is not None:
+            progress({"type": "note", "message": note})
         Driver(run, run.run_config(), progress, address).resume()
     return run.id
+
+
+def _take_over(run: Run) -> str | None:
+    """What resume found (the caller holds the lock): a damaged state.json is rewritten from the
+    checkpoints; a state left 'running' means its process died without saying so. Returns the
+    sentence to show, or None when the run was simply stopped."""
+    state = run.state
+    gens = run.generations()
+    where = f"generation {gens[-1] + 1} of {run.run_config().run.generations}" if gens else "the start"
+    if "problem" in state:
+        run.write_state("stopped", gens[-1] if gens else -1)
+        return f"{state['problem']}: rebuilt it from the checkpoints (resuming after {where})"
+    if state["status"] in ("running", "waiting_votes"):
+        pid = state.get("pid")
+        who = f"pid {pid}" if isinstance(pid, int) else "its process"
+        return (f"{run.dir}: the run was left '{state['status']}' by {who}, which is gone (killed or crashed): "
+                f"taking it over after {where}")
+    return None
 
 
 def replay_selection(run: Run, g: int) -> dict:
@@ -412,6 +461,8 @@ def _print_progress(event: dict) -> None:
               f"degenerate {r['degenerate']} ({event['seconds']:.1f} s)", flush=True)
     elif event["type"] == "finished":
         print(f"finished: {event['contact_sheet']}", flush=True)
+    elif event["type"] == "note":
+        print(f"note: {event['message']}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

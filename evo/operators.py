@@ -81,7 +81,8 @@ def _set_block(g: Genome, name: str, value) -> None:
 # ---------------------------------------------------------------- crossbreed
 
 
-def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | None = None, mode: str = "genes") -> Genome:
+def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | None = None, mode: str = "genes",
+               decimals: int | None = 6) -> Genome:
     """A child of ``a`` and ``b``; ``ratio`` 0 is all ``a``, 1 is all ``b``.
 
     ``mode="genes"``: each float is ``a + ratio*(b - a)``; each bool/enum and each block (code
@@ -89,6 +90,7 @@ def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | No
     ``mode="slots"``: MilkDrop 2's mash-up: each of the five slots (general, motion, wave, warp,
     comp) comes whole from ``b`` with probability ``ratio``, values copied, not blended.
     Unknown keys and the header ride along from ``a`` (the header is fixed up for the shaders).
+    Blends are rounded to ``decimals`` (None: unrounded, as runs made before rounding existed).
     """
     if not 0.0 <= ratio <= 1.0 or math.isnan(ratio):
         raise ValueError(f"ratio must be between 0 and 1, not {ratio}")
@@ -109,7 +111,7 @@ def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | No
         for key, spec in SCHEMA.items():
             va, vb = a.params[key], b.params[key]
             if spec.type == "float":
-                child.params[key] = _blend(va, vb, ratio)
+                child.params[key] = _blend(va, vb, ratio, decimals)
             elif _take_b(rng, ratio):
                 child.params[key] = vb
                 if va != vb:
@@ -131,12 +133,15 @@ def _take_b(rng: random.Random, ratio: float) -> bool:
     return rng.random() < ratio
 
 
-def _blend(va: float, vb: float, ratio: float) -> float:
+def _blend(va: float, vb: float, ratio: float, decimals: int | None) -> float:
+    """Rounded to ``decimals`` (6: as MilkDrop writes numbers), the child's file holds exactly the
+    value its genome has (no ``42.699998799999996``) and reads back to what was evaluated."""
     if ratio == 0.0:
         return va
     if ratio == 1.0:
         return vb
-    return va + ratio * (vb - va)
+    value = va + ratio * (vb - va)
+    return value if decimals is None else round(value, decimals)
 
 
 def _fix_header(child: Genome, a: Genome, b: Genome) -> None:

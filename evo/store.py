@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from evo.checkpoint import ArchiveRecord, Checkpoint, CheckpointError, IndividualRecord
-from evo.config import ConfigError, RunConfig, saved_run_config
+from evo.config import ConfigError, RunConfig
 from evo.run_folder import (SAFE_ID, RunLock, StoreError, atomic_write_json, launch, lock_holder, now_iso,
                             read_json, stop)
 from evo.selection import VoteRule, VoteSummary, rank_best, rank_distinct
@@ -154,7 +154,7 @@ class Run(VoteLog):
 
     def run_config(self) -> RunConfig:
         """The run's configuration as the driver uses it."""
-        data = saved_run_config({k: v for k, v in self.config.items() if k not in ("id", "created", "branch")})
+        data = {k: v for k, v in self.config.items() if k not in ("id", "created", "branch")}
         try:
             return RunConfig.from_dict(data, str(self.dir / "config.json"))
         except ConfigError as exc:
@@ -172,12 +172,19 @@ class Run(VoteLog):
 
     @property
     def state(self) -> dict:
+        """state.json. A missing one reads 'stopped' before generation 0; a damaged one reads
+        'stopped' at the last checkpoint with ``problem`` saying what was wrong (the checkpoints are
+        the run: state.json only caches where it stands, and resume rewrites it)."""
         path = self.dir / "state.json"
         if not path.exists():
             return {"status": "stopped", "generation": -1}
-        data = read_json(path)
-        if not isinstance(data, dict) or data.get("status") not in STATUSES:
-            raise StoreError(f"{path}: not a run state (status must be one of {STATUSES})")
+        try:
+            data = read_json(path)
+            if not isinstance(data, dict) or data.get("status") not in STATUSES:
+                raise StoreError(f"{path}: not a run state (status must be one of {STATUSES})")
+        except StoreError as exc:
+            gens = self.generations()
+            return {"status": "stopped", "generation": gens[-1] if gens else -1, "problem": str(exc)}
         return data
 
     @property

@@ -31,7 +31,7 @@ from evo.selection import select_proportional, select_tournament
 
 def make_toolbox(ga: GASection, rng: random.Random, evaluate: Callable | None = None) -> base.Toolbox:
     tb = base.Toolbox()
-    tb.register("mate", crossbreed, rng=rng)
+    tb.register("mate", crossbreed, rng=rng, decimals=ga.blend_decimals or None)
     tb.register("mutate", mutate, rng=rng, rates=MutationRates.from_dict(ga.mutation_rates))
     tb.register("repair", repair)
     tb.register("random_genome", random_genome, rng)

@@ -282,7 +282,7 @@ class PresetEquations:
         if block is None:
             cols = _instances_without_code(vm, per_item, count)
         else:
-            cols = block._run_items_raw(vm, per_item, count, SHAPE_OUT, reset_budget_each=True)
+            cols = block._run_items_raw(vm, per_item, count, SHAPE_OUT)  # one loop budget for all instances
         cols["thickoutline"], cols["enabled"] = cols["thick"], 1.0
         # one dict per instance: a copy of the values all instances share, then the rest
         base = {name: (None if isinstance(cols[name], list) else float(cols[name]))

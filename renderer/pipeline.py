@@ -317,19 +317,20 @@ class Renderer:
         return np.random.default_rng([self.seed, 0x4D44]).random(4)
 
     def _analyzer(self, audio):
-        from renderer.audio import AudioAnalyzer, AudioTrack, default_analyzer
+        from renderer.audio import AudioAnalyzer, AudioStream, AudioTrack, default_analyzer
 
         if audio is None:
             if self._default_audio is None or self._default_audio.fps != self.fps:
                 self._default_audio = default_analyzer(fps=self.fps, seed=self.seed)
             return self._default_audio
-        if isinstance(audio, AudioTrack):
+        if isinstance(audio, (AudioTrack, AudioStream)):
             if self._audio_cache is None or self._audio_cache[0] is not audio:
                 self._audio_cache = (audio, AudioAnalyzer(audio, fps=self.fps))
             return self._audio_cache[1]
         if hasattr(audio, "frame"):
             return audio
-        raise TypeError(f"audio must be an AudioTrack, an AudioAnalyzer or None, not {type(audio).__name__}")
+        raise TypeError(f"audio must be an AudioTrack, an AudioStream, an AudioAnalyzer or None, "
+                        f"not {type(audio).__name__}")
 
     def _audio_frame(self, analyzer, k: int):
         """``analyzer.frame(k)``, memoised: a GA renders frames 1..90 of the same music for every

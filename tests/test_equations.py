@@ -122,3 +122,19 @@ def test_same_seed_same_values():
         fv = frames(eq, 2)[-1]
         runs.append((fv["q3"], tuple(eq.per_pixel(fv, *(np.zeros(6),) * 4)["zoom"])))
     assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_shape_loop_budget_is_per_frame_across_instances(monkeypatch):
+    """A heavy loop() in a shape with many instances shares one budget per frame (it used to get a
+    fresh one per instance: 1024 x 4M steps, minutes per frame); the next frame starts afresh."""
+    import renderer.eel.runtime as rt
+
+    monkeypatch.setattr(rt, "LOOP_BUDGET", 20_000)
+    shape = "\n".join(["shapecode_0_enabled=1", "shapecode_0_num_inst=100",
+                       "shape_0_per_frame1=n = 0; loop(1000, n = n + 1); x = n;"])
+    eq = PresetEquations(preset(shapecode=shape))
+    for frame in range(2):
+        fv = eq.begin_frame({**INPUTS, "frame": frame})
+        steps = [i["x"] for i in eq.shape_instances(0, fv)]
+        assert len(steps) == 100 and steps[:20] == [1000.0] * 20
+        assert sum(steps) == 20_000 and steps[20:] == [0.0] * 80

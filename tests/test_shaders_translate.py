@@ -190,3 +190,11 @@ def test_generated_code_never_contains_preset_text_verbatim_outside_identifiers(
     # hostile text cannot smuggle GLSL: unknown tokens are rejected by the lexer
     with pytest.raises(ShaderError):
         translate('shader_body { ret = 1; } "#extension"', "comp")
+
+
+def test_shader_longer_than_the_limit_is_refused_at_once():
+    from renderer.shaders.translate import MAX_SHADER_CHARS
+
+    text = "shader_body {\n" + "ret = ret * 0.5;\n" * (MAX_SHADER_CHARS // 17) + "}\n"
+    with pytest.raises(ShaderError, match="longer than the 200,000 translated"):
+        translate(text, "comp")

@@ -35,14 +35,41 @@ class CandidateTimeout(Exception):
 
 
 def make_analyzer(settings: EvalSettings):
-    from renderer.audio import AudioAnalyzer, default_analyzer, load_audio
+    from renderer.audio import AudioAnalyzer, default_analyzer, open_audio
 
     f = settings.fitness
-    if f.audio:
-        return AudioAnalyzer(load_audio(f.audio), fps=f.fps)
+    if f.audio:  # decoded as the frames need it: a worker holds seconds of music, not the track
+        analyzer = AudioAnalyzer(open_audio(f.audio), fps=f.fps)
+        if f.audio_start > 0:  # a song is judged from its liveliest section (evo.music.song_fitness)
+            from evo.music.song_audio import ShiftedAnalyzer
+
+            analyzer = ShiftedAnalyzer(analyzer, int(round(f.audio_start * f.fps)))
+        return analyzer
     # Only as much synthetic music as a render hears (synthesis costs ~40 ms per second of it).
     seconds = min(30.0, max(4.0, float(np.ceil(f.frames / f.fps)) + 2.0))
     return default_analyzer(fps=f.fps, seconds=seconds, seed=f.audio_seed)
+
+
+def audio_notes(settings: EvalSettings) -> list[str]:
+    """The run's music as the fitness hears it, in words: what the loader repaired in the part a
+    candidate hears (NaN/inf, clipping, dropped channels, a low rate) and music shorter than a
+    render. Empty for the synthetic default; AudioError (a ValueError naming the file) for music
+    that cannot be used at all."""
+    f = settings.fitness
+    if not f.audio:
+        return []
+    from renderer.audio import TARGET_RATE, open_audio
+    from renderer.audio.track import length_warning
+
+    stream = open_audio(f.audio)
+    try:
+        render_s = f.frames / f.fps
+        stream.read(0, int(np.ceil(render_s * TARGET_RATE)) + 1)
+        notes = list(stream.warnings)
+        too_short = length_warning(stream.duration, render_s)
+        return [f"{stream.source}: {n}" for n in notes + ([too_short] if too_short else [])]
+    finally:
+        stream.close()
 
 
 def make_renderer(settings: EvalSettings):
@@ -83,6 +110,8 @@ def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, 
         sampled = [frames[i] for i in idx]
         stats = frame_statistics(sampled, bass[idx], static_every=f.static_every)
         stats["flash_rate"] = flash_rate(frames[f.skip:], f.fps)
+        if f.beat_times:
+            stats["beat_lock"] = sampled_beat_lock(sampled, idx, f.beat_times, f.fps)
         score, reason = score_stats(stats, f.weights)
         descriptors = behaviour_descriptors(sampled, stats, static_every=f.static_every)
         result.update(score=score, stats=stats, descriptors=descriptors, degenerate=reason,
@@ -100,6 +129,22 @@ def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, 
     result["seconds"] = round(time.monotonic() - t0, 4)
     result["cpu_seconds"] = round(time.process_time() - c0, 4)  # whole process: shows worker overhead too
     return result
+
+
+def sampled_beat_lock(sampled: list, idx: list[int], beat_times, fps: float) -> float:
+    """How much more often than chance the picture's pulses land on the song's beats, read from
+    the sampled frames: a visual beat is a peak of the change between consecutive samples, a
+    music beat falls in the sample gap that holds its frame, and a hit is within one gap."""
+    from evo.music.reactivity import beat_alignment, visual_beats
+    from renderer.output.health import frame_change
+
+    env = np.array([frame_change(a, b) for a, b in zip(sampled, sampled[1:])])
+    edges = np.asarray(idx, dtype=float)  # gap k runs from frame idx[k] to idx[k+1] (0-based)
+    frames = np.asarray(beat_times, dtype=float) * fps - 1.0
+    gaps = np.searchsorted(edges, frames, side="left") - 1
+    gaps = gaps[(frames > edges[0]) & (frames <= edges[-1])]
+    hit, chance = beat_alignment(visual_beats(env), gaps, env.size)
+    return float(np.clip((hit - chance) / max(1e-6, 1.0 - chance), 0.0, 1.0)) if gaps.size else 0.0
 
 
 def wanted_frames(settings: EvalSettings, previews: bool) -> set[int]:

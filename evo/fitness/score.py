@@ -60,6 +60,7 @@ FEATURES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
     "compressibility": ("compress_ratio", (0.04, 0.2, 0.75, 0.98)),  # zlib-1 ratio: structure, not noise
     "temporal_change": ("change_mean", (0.002, 0.02, 0.15, 0.45)),  # motion between sampled frames
     "audio_reactivity": ("reactivity", (0.0, 0.7, 1.0, 1.01)),  # change vs bass: more is better
+    "beat_sync": ("beat_lock", (-0.01, 0.6, 1.0, 1.01)),  # pulses on the song's beats (only with a song)
     "luminance_spread": ("luma_std", (0.01, 0.1, 0.5, 0.51)),  # contrast
     "brightness": ("luma_mean", (0.02, 0.12, 0.6, 0.92)),  # neither murky nor washed out
     "steadiness": ("luma_flicker", (-0.01, 0.0, 0.1, 0.3)),  # penalises strobing

@@ -282,3 +282,19 @@ def _arp(mix, plan: _Plan, rng, rate):
 
 
 _PARTS = {"kick": _kick, "snare": _snare, "hat": _hat, "bass": _bass, "chords": _chords, "arp": _arp}
+
+
+def synthesize_sections(sections: list[tuple[float, tuple[str, ...], float]], tempo: float = 120.0,
+                        key: str = "A", seed: int = 0) -> AudioTrack:
+    """A piece in sections with known boundaries: ``(seconds, parts, gain)`` each, played one after
+    another at one tempo (a section lasting whole beats keeps the beat grid unbroken). What tests
+    and probe renders use when they need exact tempo, beats and section times."""
+    if not sections:
+        raise ValueError("need at least one section")
+    pieces = []
+    for k, (seconds, parts, gain) in enumerate(sections):
+        track = synthesize(seconds=seconds, tempo=tempo, key=key, seed=seed + k, parts=tuple(parts))
+        pieces.append(track.samples * np.float32(gain))
+    mix = np.concatenate(pieces, axis=0)
+    return AudioTrack(np.ascontiguousarray(mix, dtype=np.float32), TARGET_RATE,
+                      f"synth sections({len(sections)}, tempo={tempo}, seed={seed})")

@@ -74,6 +74,9 @@ def _text_offsets(text: str) -> list[int]:
     return offs
 
 
+MAX_CODE_CHARS = 200_000
+"""Longest code block compiled (the largest in the 4,189-preset corpus is 8,547 characters);
+compiling is linear in the length, ~2 s for this much, so longer text is refused up front."""
 COMPILE_CACHE_SIZE = 512   # ~25 KB each before lazily built functions: ~15-30 MB a worker
 _COMPILED: "OrderedDict[tuple[str, str], Block]" = OrderedDict()
 
@@ -101,6 +104,9 @@ def compile_block(lines: list[str] | str, section: str) -> "Block":
 
 
 def _compile_text(text: str, offsets: list[int], section: str) -> "Block":
+    if len(text) > MAX_CODE_CHARS:
+        raise EELError(section, 0, 0, f"code block of {len(text):,} characters is longer than the "
+                                      f"{MAX_CODE_CHARS:,} compiled")
     try:
         program = parse(text)
         facts = analyse(program)
@@ -163,10 +169,15 @@ class Block:
 
     # -- many items ----------------------------------------------------------------------
     def vector_function(self):
+        """The vectorised function, or None where the block has none (not vectorisable, or
+        generated code Python cannot compile: nesting beyond its parser's limits)."""
         lazy = self._lazy
-        if lazy.vector is None and self.vectorisable:
-            lazy.vector, lazy.vector_source = build_vector(self.program, self._variables,
-                                                           self.section)
+        if lazy.vector is None and self.vectorisable and not lazy.vector_failed:
+            try:
+                lazy.vector, lazy.vector_source = build_vector(self.program, self._variables,
+                                                               self.section)
+            except (SyntaxError, RecursionError, MemoryError, OverflowError):
+                lazy.vector_failed = True
         return lazy.vector
 
     def run_many(self, vm: VM, per_item: dict, n: int, outputs: list[str]) -> dict[str, np.ndarray]:
@@ -185,8 +196,11 @@ class Block:
     def _plan(self, carried: set[str], arrays: set[str], consts: dict) -> CarryPlan | None:
         key = (frozenset(carried), frozenset(arrays), frozenset(consts))
         if key not in self._plans:
-            self._plans[key] = make_plan(self.program, carried, arrays, set(consts),
-                                         self.section)
+            try:
+                plan = make_plan(self.program, carried, arrays, set(consts), self.section)
+            except (SyntaxError, RecursionError, MemoryError, OverflowError):
+                plan = None                   # run item by item
+            self._plans[key] = plan
         return self._plans[key]
 
     def _try_vector(self, vm, per_item, n, outputs):
@@ -204,6 +218,8 @@ class Block:
         if carried and plan is None:
             return None
         fn = self.vector_function()
+        if fn is None:
+            return None
         rand_at = rt.rand_state() if self.facts.has_rand else None
         starts = {c: (rt.regs if REG_NAME.match(c) else vm.vars).get(c, 0.0) for c in carried}
         entries: dict[str, np.ndarray] = {}
@@ -342,10 +358,11 @@ class Block:
 class _LazyCode:
     """Functions a Block builds on first use; one per compiled code, shared by its forks."""
 
-    __slots__ = ("vector", "vector_source", "items_source")
+    __slots__ = ("vector", "vector_failed", "vector_source", "items_source")
 
     def __init__(self):
         self.vector = None
+        self.vector_failed = False
         self.vector_source: str | None = None
         self.items_source: str | None = None
 

@@ -47,14 +47,14 @@ def tokenize(text: str) -> list[Token]:
                 raise EELSyntax(i, "unterminated /* comment")
             i = j + 2
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        if "0" <= c <= "9" or (c == "." and i + 1 < n and "0" <= text[i + 1] <= "9"):  # ASCII digits only
             m = _NUMBER.match(text, i)
             tokens.append(Token("num", m.group(0), i, float(m.group(0))))
             i = m.end()
             continue
         if c == "." :
             raise EELSyntax(i, "'.' is not a number")
-        if c.isalpha() or c == "_":
+        if c.isascii() and (c.isalpha() or c == "_"):  # a Unicode letter is an unexpected character
             m = _NAME.match(text, i)
             tokens.append(Token("name", m.group(0).lower(), i))
             i = m.end()

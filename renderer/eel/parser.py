@@ -44,6 +44,7 @@ class _Parser:
         self.tokens: list[Token] = tokenize(text)
         self.i = 0
         self.nest = 0
+        self.chain = 0     # right-recursion depth (`a=b=c`, `a^b^c`, `a?b:c?d:e`): a lower bound on tree height
 
     # -- token helpers -------------------------------------------------------------
     @property
@@ -60,6 +61,18 @@ class _Parser:
             raise EELSyntax(t.pos, f"expected '{text}' but found {_describe(t)}")
         self.i += 1
         return t
+
+    def _deeper(self, pos: int, parse, *args):
+        """Parse a right operand one level deeper; refuse at MAX_DEPTH levels, where the tree
+        would be refused anyway, before Python's own recursion limit turns it into an error
+        without a place."""
+        self.chain += 1
+        try:
+            if self.chain > MAX_DEPTH:
+                raise EELSyntax(pos, f"expression nested too deeply (more than {MAX_DEPTH} levels)")
+            return parse(*args)
+        finally:
+            self.chain -= 1
 
     def _node(self, cls, *args, pos):
         depth = 1 + max((c.depth for c in args if hasattr(c, "depth")), default=0)
@@ -104,7 +117,7 @@ class _Parser:
             if not isinstance(left, (A.Var, A.Mem)):
                 raise EELSyntax(t.pos, f"cannot assign to this expression with '{t.text}'")
             self.i += 1
-            value = self.assignment()
+            value = self._deeper(t.pos, self.assignment)
             return self._node(A.Assign, t.text, left, value, pos=t.pos)
         return left
 
@@ -113,9 +126,9 @@ class _Parser:
         if self._is("?"):
             pos = self.tok.pos
             self.i += 1
-            then = self.assignment()
+            then = self._deeper(pos, self.assignment)
             self._expect(":")
-            other = self.assignment()
+            other = self._deeper(pos, self.assignment)
             return self._node(A.Cond, cond, then, other, pos=pos)
         return cond
 
@@ -127,7 +140,7 @@ class _Parser:
             if prec is None or prec < min_prec:
                 return left
             self.i += 1
-            right = self.binary(prec if t.text in _RIGHT_ASSOC else prec + 1)
+            right = self._deeper(t.pos, self.binary, prec if t.text in _RIGHT_ASSOC else prec + 1)
             left = self._node(A.Binary, t.text, left, right, pos=t.pos)
 
     def unary(self):

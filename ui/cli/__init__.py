@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from ui.cli import breed, evolve, preset, render, serve
+from ui.cli import breed, evolve, music, preset, render, serve
 
 app = typer.Typer(
     name="liandan",
@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 # In the order their commands appear in --help.
-for _group in (preset, render, evolve, breed, serve):
+for _group in (preset, render, evolve, breed, music, serve):
     _group.register(app)
 
 

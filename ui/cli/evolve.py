@@ -84,6 +84,9 @@ class LiveDisplay:
             s["note"] = f"waiting for votes: {event['votes']} / {event['needed']} (distinct voter and individual)"
         elif kind == "finished":
             s["note"] = "finished"
+        elif kind == "note":  # something the user should know (repairs, warnings): printed once, kept
+            self.console.print(f"note: {event['message']}", style="yellow", markup=False, highlight=False,
+                               soft_wrap=True)
         if self.live is not None:
             self.live.update(self._render())
 

@@ -94,6 +94,25 @@ def _print_info(console: Console, path: Path, preset: Preset, probe: ShaderProbe
         console.print(f"[yellow]... and {len(preset.warnings) - MAX_WARNINGS_SHOWN} more warnings[/]")
 
 
+def _print_reactivity(console: Console, path: Path) -> None:
+    from evo.music.reactivity import measure_file
+
+    p = measure_file(path)
+    t = Table(title="Reactivity (10 s of probe music at 120 BPM, 30 fps)", title_justify="left")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_column("meaning")
+    t.add_row("beat alignment", f"{p.beat_alignment:.0%}", f"beats with a visual beat within 1 frame (chance {p.chance:.0%})")
+    t.add_row("beat lock", f"{p.beat_lock:.2f}", "alignment above chance, 0..1")
+    for band in ("bass", "mid", "treb"):
+        t.add_row(f"follows {band}", f"{getattr(p, band):+.2f}", "correlation of picture change with the level")
+    t.add_row("motion", f"{p.motion_level:.2f}", "0 still .. 1 frantic")
+    t.add_row("brightness / warmth", f"{p.brightness:.2f} / {p.warmth:.2f}", "warmth 0 blue, 0.5 neutral, 1 red")
+    t.add_row("visual tempo", f"{p.visual_tempo:.0f}/min", "the picture's own pulses")
+    console.print(t)
+    console.print(p.describe())
+
+
 def _texture_dirs(textures: list[Path] | None) -> list[str] | None:
     return [str(t) for t in textures] if textures else None
 
@@ -103,9 +122,11 @@ def info(
     no_gl: bool = typer.Option(False, "--no-gl", help="Do not compile shaders in GL (translation only)."),
     textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
                                                   help="Extra folder of user textures (repeatable)."),
+    reactivity: bool = typer.Option(False, "--reactivity", help="Also render against probe music (10 s at "
+                                    "120 BPM) and show how the preset follows bass, mid, treble and beats."),
 ) -> None:
     """Show what a preset sets: changed parameters, code per section, shaders (do they translate and
-    compile, and why not), waves and shapes."""
+    compile, and why not), waves and shapes; with --reactivity, how it moves with music."""
     console = Console()
     probe = None if no_gl else ShaderProbe(_texture_dirs(textures))
     failed = 0
@@ -118,6 +139,8 @@ def info(
                 failed += 1
                 continue
             _print_info(console, path, preset, probe)
+            if reactivity:
+                _print_reactivity(console, path)
     finally:
         if probe is not None:
             probe.release()

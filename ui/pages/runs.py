@@ -14,6 +14,7 @@ import streamlit as st
 
 from evo.config import ConfigError, load_config
 from evo.driver import branch_run, create_run
+from evo.fitness.candidate import audio_notes
 from evo.store import Run, StoreError
 from ui.common import pick_run, runs_dir, show_preview, store
 
@@ -53,6 +54,11 @@ def _run_table() -> None:
 def _progress(run: Run) -> None:
     status = run.status
     st.subheader(f"{run.id} — {status}")
+    state = run.state
+    if state.get("problem"):
+        st.warning(f"{state['problem']}: Resume rebuilds it from the checkpoints")
+    for note in state.get("notes") or []:
+        st.warning(str(note))
     c1, c2, c3 = st.columns(3)
     if status == "stopped" and c1.button("Resume", key=f"resume_{run.id}", type="primary"):
         pid = run.launch("resume")
@@ -204,9 +210,13 @@ def _new_run_form() -> None:
     if audio is not None:
         overrides["fitness.audio"] = str(_save_upload(audio, store().scratch("uploads", f"{name}-music")).resolve())
     try:
-        run = create_run(load_config(None, overrides), store(), name)
-    except (ConfigError, StoreError, FileNotFoundError) as exc:
+        config = load_config(None, overrides)
+        notes = audio_notes(config.eval_settings)
+        run = create_run(config, store(), name)
+    except (ConfigError, StoreError, FileNotFoundError, ValueError) as exc:  # ValueError: unreadable music
         st.error(str(exc))
         return
+    for note in notes:
+        st.warning(note)
     pid = run.launch("evolve")
     st.success(f"started run {name} (pid {pid}); its first generation appears on the Vote page when rendered")
