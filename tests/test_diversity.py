@@ -12,7 +12,8 @@ import pytest
 
 from evo.checkpoint import Result
 from evo.fitness.safety import flash_rate, flashes_per_second, probe_view, relative_luminance
-from evo.fitness.score import FEATURES, HEALTHY_FLOOR, features, safety_factors, score_stats, sweet_spot
+from evo.fitness.score import (FEATURES, HEALTHY_FLOOR, TOP_SHARE, direction_of, features, safety_factors,
+                               score_stats, sweet_spot)
 from evo.niching import DistinctHallOfFame, LookRule, descent_roots, niche_counts, pick_distinct, shared
 from evo.selection import ParentPool, VoteRule, universal_sample
 from helpers import tiny_config
@@ -97,22 +98,30 @@ def test_penalties_trip_on_flashing_and_blown_out_statistics_only():
 
 
 def test_the_score_keeps_separating_good_from_better():
-    """No plateau: two candidates with every statistic inside its band's top still differ, and the
-    one nearer the sweet spots scores higher; only all sweet spots at once reach 1.0."""
+    """No plateau: candidates with every statistic inside its band's top still differ, the one
+    nearer the sweet spots scoring higher; only all sweet spots at once reach 1.0."""
     weights = {k: 1.0 for k in FEATURES}
-    everywhere_in_band = []
-    for t in np.linspace(0.05, 0.95, 7):
+
+    def at(t: float) -> float:
+        """Every statistic at share ``t`` of its band's top away from its sweet spot."""
         stats = dict(HEALTHY)
-        for stat, (lo0, lo1, hi1, hi0) in FEATURES.values():
-            stats[stat] = lo1 + t * (hi1 - lo1)
-        assert all(v > 0.69 for v in features(stats).values())  # every band at its top
-        everywhere_in_band.append(score_stats(stats, weights)[0])
-    assert len(set(np.round(everywhere_in_band, 6))) == len(everywhere_in_band)
-    assert max(everywhere_in_band) < 1.0 and min(everywhere_in_band) > HEALTHY_FLOOR
-    # one-sided bands ("more is better") peak at their open end
-    assert sweet_spot(1.0, *FEATURES["audio_reactivity"][1]) == 1.0 > sweet_spot(0.8, *FEATURES["audio_reactivity"][1])
+        for name, (stat, (lo0, lo1, hi1, hi0)) in FEATURES.items():
+            d = direction_of(name)
+            stats[stat] = hi1 - t * (hi1 - lo1) if d > 0 else lo1 + t * (hi1 - lo1) if d < 0 else \
+                0.5 * (lo1 + hi1) + t * 0.5 * (hi1 - lo1)
+        assert all(v >= 1 - TOP_SHARE for v in features(stats).values())  # every band at its top
+        return score_stats(stats, weights)[0]
+
+    scores = [at(t) for t in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
+    assert scores[0] == pytest.approx(1.0) and scores == sorted(scores, reverse=True)
+    assert len(set(scores)) == len(scores) and scores[-1] == pytest.approx(HEALTHY_FLOOR + (1 - HEALTHY_FLOOR) * 0.7)
+    # directions are named: more reactivity is better, less flicker is better, else the middle
+    lo0, lo1, hi1, hi0 = FEATURES["audio_reactivity"][1]
+    assert sweet_spot(hi1, lo1, hi1, +1) == 1.0 > sweet_spot(0.5 * (lo1 + hi1), lo1, hi1, +1)
+    assert direction_of("audio_reactivity") == 1 and direction_of("steadiness") == -1
+    assert direction_of("edge_density") == direction_of("temporal_change") == 0
     lo0, lo1, hi1, hi0 = FEATURES["entropy"][1]
-    assert sweet_spot((lo1 + hi1) / 2, lo0, lo1, hi1, hi0) == 1.0 > sweet_spot(lo1 + 0.1, lo0, lo1, hi1, hi0)
+    assert sweet_spot((lo1 + hi1) / 2, lo1, hi1) == 1.0 > sweet_spot(lo1 + 0.1, lo1, hi1) > sweet_spot(lo0, lo1, hi1) == 0
 
 
 # ---------------------------------------------------------------- sharing and looks

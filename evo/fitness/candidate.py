@@ -25,6 +25,8 @@ from evo.fitness.statistics import STAT_NAMES, frame_statistics
 
 CANDIDATE_STATS = STAT_NAMES + ("flash_rate",)
 """Every statistic a candidate's result holds: the frame statistics and the flash rate (evo.fitness.safety)."""
+SONG_STATS = ("beat_lock",)
+"""Statistics only a run for a song has (``fitness.beat_times``)."""
 
 CANDIDATE_SOURCE = "<genome>"
 """The name a candidate's preset is read under (error messages and warnings say it)."""

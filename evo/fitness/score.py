@@ -20,9 +20,10 @@ the score no longer tells good from better, and selection copies whichever look 
 first. So the top of each band is a gentle dome: ``sweet_k`` is 1 at the band's sweet spot and
 falls quadratically to 0 at its shoulders ``lo1``/``hi1``, and ``TOP_SHARE`` (0.3) of a feature
 depends on it. The sweet spot is the middle of ``[lo1, hi1]`` (with bands fitted on the corpus,
-its typical value), or, for a one-sided band whose far shoulder is within 5% of its width of the
-edge ("more is better", such as audio reactivity), its open end. A candidate thus reaches 1.0
-only with every statistic at its sweet spot; elsewhere the score keeps a gradient.
+its typical value), except for the features whose meaning has a direction: ``MORE_IS_BETTER``
+(audio reactivity, beat sync) peak at ``hi1``, ``LESS_IS_BETTER`` (steadiness: flicker) at
+``lo1``. Named, not read off the numbers, so refitted bands keep their meaning. A candidate thus
+reaches 1.0 only with every statistic at its sweet spot; elsewhere the score keeps a gradient.
 
 *Safety* (:mod:`evo.fitness.safety`) multiplies the quality down, never to zero:
 
@@ -44,7 +45,8 @@ from evo.fitness.statistics import degenerate_reason
 WORST_SCORE = 0.0
 HEALTHY_FLOOR = 0.01
 TOP_SHARE = 0.3  # share of each feature that depends on how close it is to its band's sweet spot
-ONE_SIDED = 0.05  # a band whose far ramp is shorter than this share of its width is open there
+MORE_IS_BETTER = frozenset({"audio_reactivity", "beat_sync"})  # sweet spot at the top of the band
+LESS_IS_BETTER = frozenset({"steadiness"})  # sweet spot at the bottom of the band
 FLASH_LIMIT = 3.0  # WCAG 2.3.1: more than three flashes in any one second
 # statistic -> (allowed share, share where the penalty is full, largest penalty)
 AREA_PENALTIES: dict[str, tuple[float, float, float]] = {
@@ -78,31 +80,36 @@ def band(x: float, lo0: float, lo1: float, hi1: float, hi0: float) -> float:
     return 1.0
 
 
-def sweet_spot(x: float, lo0: float, lo1: float, hi1: float, hi0: float) -> float:
-    """1 at the band's sweet spot, falling quadratically to 0 at the shoulders of its top and
+def sweet_spot(x: float, lo1: float, hi1: float, direction: int = 0) -> float:
+    """1 at the sweet spot of the band top ``[lo1, hi1]`` (its middle; its top end for
+    ``direction`` +1, its bottom end for -1), falling quadratically to 0 at the other shoulder(s);
     0 outside the top (see the module docstring)."""
-    if not np.isfinite(x) or x < lo1 or x > hi1 or hi1 <= lo1:
-        return 1.0 if np.isfinite(x) and lo1 <= x <= hi1 else 0.0
-    width = hi0 - lo0
-    open_high = hi0 - hi1 <= ONE_SIDED * width
-    open_low = lo1 - lo0 <= ONE_SIDED * width
-    if open_high and not open_low:
+    if not np.isfinite(x) or x < lo1 or x > hi1:
+        return 0.0
+    if hi1 <= lo1:
+        return 1.0
+    if direction > 0:
         centre, half = hi1, hi1 - lo1
-    elif open_low and not open_high:
+    elif direction < 0:
         centre, half = lo1, hi1 - lo1
     else:
         centre, half = 0.5 * (lo1 + hi1), 0.5 * (hi1 - lo1)
     return float(max(0.0, 1.0 - ((x - centre) / half) ** 2))
 
 
-def feature_value(x: float, b: tuple[float, float, float, float]) -> float:
+def direction_of(feature: str) -> int:
+    return 1 if feature in MORE_IS_BETTER else -1 if feature in LESS_IS_BETTER else 0
+
+
+def feature_value(x: float, b: tuple[float, float, float, float], direction: int = 0) -> float:
     """``g_k``: the band, with the dome of its top (module docstring)."""
-    return band(x, *b) * (1.0 - TOP_SHARE * (1.0 - sweet_spot(x, *b)))
+    return band(x, *b) * (1.0 - TOP_SHARE * (1.0 - sweet_spot(x, b[1], b[2], direction)))
 
 
 def features(stats: dict[str, float]) -> dict[str, float]:
     """Each feature's ``g_k`` in [0, 1] for the statistics present."""
-    return {name: feature_value(float(stats[stat]), b) for name, (stat, b) in FEATURES.items() if stat in stats}
+    return {name: feature_value(float(stats[stat]), b, direction_of(name))
+            for name, (stat, b) in FEATURES.items() if stat in stats}
 
 
 def ramp(x: float, start: float, full: float) -> float:
