@@ -10,6 +10,7 @@ For each run it prints:
              generation, the QD run's archive (the QD-coverage goal compares these)
   SSIM       mean pairwise SSIM (grey, 128x128, skimage) of the stills of the 12 best distinct
              presets (``liandan export --top 12``): low = twelve different pictures
+  mean(12)   the mean machine score of those 12
   white      share of near-white pixels (>= 250 in every channel) in those stills
   lineages   how many of the seed presets the final population (GA: last generation; QD: the
              archive's elites) descends from
@@ -21,6 +22,7 @@ count too).
 
     .venv/bin/python benchmarks/bench_diversity.py [--population 16] [--generations 30] [--workers 2]
                      [--seed 1] [--modes plain,sharing,qd] [--runs-dir DIR] [--size 128] [--frames 90]
+                     [--measure-only]    (measure the runs already in --runs-dir again, newest of each mode)
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def measure(run, centroids) -> dict:
     kept = archive_stats([run.individual(i) for i in final], centroids)
     return {"evals": sum(1 for i in everyone if not i.cached_from), "qd_score": stats["qd_score"],
             "coverage": stats["coverage"], "cells": stats["filled"], "kept": kept["filled"], "ssim": ssim, "white": white,
+            "mean12": sum(run.individual(i).score for i in best12) / max(1, len(best12)),
             "lineages": len(seed_lineages(run, final)), "best": max(i.score for i in everyone if i.score is not None)}
 
 
@@ -103,7 +106,10 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=90)
     ap.add_argument("--modes", default="plain,sharing,qd")
     ap.add_argument("--runs-dir", default=None, help="keep the runs here (default: a temporary folder)")
+    ap.add_argument("--measure-only", action="store_true", help="measure the runs already in --runs-dir")
     args = ap.parse_args()
+    if args.measure_only and not args.runs_dir:
+        ap.error("--measure-only needs --runs-dir")
 
     from evo.config import load_config
     from evo.driver import start_run
@@ -124,6 +130,12 @@ def main() -> int:
           f"synthetic music; runs in {store.root}", flush=True)
     runs = {}
     for mode in modes:
+        if args.measure_only:
+            found = sorted(p.name for p in store.root.iterdir() if p.name.startswith(f"{mode}-"))
+            if not found:
+                ap.error(f"no {mode}-* run in {store.root}")
+            runs[mode] = store.open(found[-1])
+            continue
         cfg = load_config(None, {**base, **MODES[mode]})
         t0 = time.monotonic()
         name = f"{mode}-{time.strftime('%H%M%S')}"
@@ -137,10 +149,11 @@ def main() -> int:
 
     print(f"\nreference archive: {len(centroids.points)} CVT cells over {', '.join(centroids.measures)}")
     print(f"{'run':>9} {'evals':>6} {'QD-score':>9} {'coverage':>9} {'cells':>6} {'kept':>5} {'SSIM(12)':>9} "
-          f"{'white':>6} {'lineages':>9} {'best':>7}")
+          f"{'mean(12)':>9} {'white':>6} {'lineages':>9} {'best':>7}")
     for mode, r in results.items():
         print(f"{mode:>9} {r['evals']:6d} {r['qd_score']:9.2f} {100 * r['coverage']:8.1f}% {r['cells']:6d} {r['kept']:5d} "
-              f"{r['ssim']:9.3f} {100 * r['white']:5.1f}% {r['lineages']:5d}/{args.population:<3d} {r['best']:7.4f}")
+              f"{r['ssim']:9.3f} {r['mean12']:9.3f} {100 * r['white']:5.1f}% {r['lineages']:5d}/{args.population:<3d} "
+              f"{r['best']:7.4f}")
     ok = True
     if "sharing" in results:
         s = results["sharing"]

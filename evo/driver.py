@@ -300,7 +300,8 @@ class Driver:
         return rec
 
     def _finish(self, g: int) -> None:
-        sheet = write_contact_sheet(self.run, [h.id for h in self.hof])
+        """The contact sheet shows the run's best, all different (``Run.best``: what export writes)."""
+        sheet = write_contact_sheet(self.run, self.run.best(self.cfg.ga.hall_of_fame))
         self._write_state("finished", g, n_generations=self.cfg.run.generations, contact_sheet=str(sheet))
         self.progress({"type": "finished", "generation": g, "contact_sheet": str(sheet)})
 
@@ -346,17 +347,15 @@ def _copy_previews(src: Path, dst: Path) -> None:
 
 
 def write_contact_sheet(run: Run, ids: list[str], columns: int = 4, tile: int = 128) -> Path:
-    """A labelled grid of the hall of fame's stills (what a person looks at first after a run)."""
+    """A labelled grid of the stills of ``ids`` (the run's best, all different: what a person
+    looks at first after a run)."""
     from PIL import Image
 
     from renderer.output.contact_sheet import Tile, contact_sheet
 
-    info = {}
-    for g in run.generations()[-1:]:
-        info = {h["id"]: h for h in run.read_checkpoint(g).hall_of_fame}
     tiles = []
     for k, ind in enumerate(ids):
-        score = info.get(ind, {}).get("score")
+        score = run.individual(ind).score
         label = f"#{k + 1} {ind}" + (f"  {score:.3f}" if isinstance(score, (int, float)) else "")
         image = None
         still = run.still_path(ind)

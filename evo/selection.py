@@ -353,15 +353,18 @@ def universal_sample(py: random.Random, weights: list[float], n: int) -> list[in
     return out
 
 
-def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, same) -> list[str]:
-    """Ids of ``k`` of ``individuals`` (healthy ones), best combined score first, each of a look
-    unlike those before it (``same(a, b)`` on records, evo.niching.LookRule.same), topped up
-    with the best of the rest when there are fewer distinct looks than ``k``."""
+def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, similarity,
+                  pool: int = 500) -> list[str]:
+    """Ids of ``k`` of ``individuals`` (healthy ones, the ``pool`` best by combined score): the
+    best first, then each next the best trade of combined score against its look similarity to
+    those before it (``similarity(a, b)`` on records; evo.niching.pick_distinct)."""
     from evo.niching import pick_distinct
 
-    healthy = [i for i in individuals if not i.error and i.score is not None]
-    picked = pick_distinct(healthy, k, lambda i: rule.combined(i.score, by_genome.get(i.genome_id or i.id)), same)
-    return [i.id for i in picked]
+    def combined(i) -> float:
+        return rule.combined(i.score, by_genome.get(i.genome_id or i.id))
+
+    healthy = sorted((i for i in individuals if not i.error and i.score is not None), key=lambda i: (-combined(i), i.id))
+    return [i.id for i in pick_distinct(healthy[:pool], k, combined, similarity)]
 
 
 def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int) -> list[str]:

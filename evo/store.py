@@ -331,9 +331,9 @@ class Run(VoteLog):
 
     def best(self, k: int) -> list[str]:
         """The ``k`` best *most distinct* presets by the combined machine + vote score selection
-        uses (votes by genome over the whole run): best first, each of a different look from those
-        before it (``[ga] hall_of_fame_*``), topped up with the best of the rest. Candidates are
-        each genome's best individual over all generations (GA), or the archive's elites
+        uses (votes by genome over the whole run): the best first, then each next the best trade
+        of score against looking like those before it (evo.niching.pick_distinct). Candidates
+        are each genome's best individual over all generations (GA), or the archive's elites
         (quality diversity)."""
         votes, _ = self.genome_votes()
         rule = self.vote_rule()
@@ -344,7 +344,7 @@ class Run(VoteLog):
             everyone = [ind for g in self.generations() for ind in self.load_generation(g)]
             ranked = rank_best(everyone, votes, rule, len(everyone))
             candidates = [self.individual(i) for i in ranked]
-        return rank_distinct(candidates, votes, rule, k, self.look_rule().same)
+        return rank_distinct(candidates, votes, rule, k, self.look_rule().similarity)
 
     # ---- quality diversity
 

@@ -177,8 +177,24 @@ def test_hall_of_fame_keeps_distinct_looks_and_the_better_of_a_look():
     assert [h.id for h in hof] == ["a", "c", "b"]  # a2 is a's look; d did not make it
     hof.update([a_better])
     assert [h.id for h in hof] == ["a3", "c", "b"]
-    assert pick_distinct([a, a_copy, b, c], 3, lambda m: m.score, same) == [a, c, b]
-    assert pick_distinct([a, a_copy], 2, lambda m: m.score, same) == [a, a_copy]  # topped up
+
+
+def test_best_all_different_trades_score_against_likeness():
+    """export / the contact sheet: the best first, then each next by score minus its largest
+    similarity to those picked, so a near-copy of the best comes after every fair other look."""
+    looks = {"a": 1.0, "a2": 0.9, "b": 0.2, "c": 0.1}  # similarity of each to "a"
+    items = [member("a", 0.9), member("a2", 0.88), member("b", 0.6), member("c", 0.5)]
+
+    def similarity(x, y):
+        if "a" in (x.id, y.id):
+            other = y.id if x.id == "a" else x.id
+            return looks.get(other, 1.0)
+        return 0.95 if {x.id, y.id} == {"a2", "b"} else 0.0
+
+    picked = [m.id for m in pick_distinct(items, 4, lambda m: m.score, similarity)]
+    assert picked == ["a", "c", "b", "a2"]  # c: 0.5 - 0.1 beats b: 0.6 - 0.2 and a2: 0.88 - 0.9
+    assert [m.id for m in pick_distinct(items, 1, lambda m: m.score, similarity)] == ["a"]
+    assert pick_distinct([], 3, lambda m: m.score, similarity) == []
 
 
 def test_looks_compare_thumbnails_too():
