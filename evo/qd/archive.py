@@ -35,11 +35,16 @@ class Centroids:
 
     @classmethod
     def make(cls, measures: Sequence[str], cells: int, samples: int, seed: int) -> "Centroids":
+        """k-means on one thread (scikit-learn's threaded sums differ in the last bits with the
+        thread count, so two processes could place the same cells a hair apart), rounded to 9
+        decimals: the same seed gives the same file anywhere."""
         from ribs.archives import k_means_centroids
+        from threadpoolctl import threadpool_limits
 
-        points, _ = k_means_centroids(centroids=int(cells), ranges=[(0.0, 1.0)] * len(measures),
-                                      samples=int(samples), seed=int(seed))
-        return cls(tuple(measures), np.asarray(points, dtype=np.float64), int(seed))
+        with threadpool_limits(limits=1):
+            points, _ = k_means_centroids(centroids=int(cells), ranges=[(0.0, 1.0)] * len(measures),
+                                          samples=int(samples), seed=int(seed))
+        return cls(tuple(measures), np.round(np.asarray(points, dtype=np.float64), 9), int(seed))
 
     def to_json(self) -> dict:
         return {"measures": list(self.measures), "cells": len(self.points), "seed": self.seed,
