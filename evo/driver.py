@@ -1,5 +1,10 @@
 """The run driver: the loop around a generation core that owns everything with side effects.
 
+Two cores fit the loop: the generational GA (:mod:`evo.ga`, ``run.search = "ga"``) and
+MAP-Elites (:mod:`evo.qd.core`, ``"qd"``), whose generations are batches of children bred from
+its archive. Both answer ``first_generation``, ``remember``, ``tell``, ``rng_state``,
+``archive_record`` (None for the GA), ``log_fields(members)`` and ``saw_votes``.
+
 One generation: evaluate the pending individuals -> checkpoint -> (interactive: wait for votes)
 -> ``core.tell`` (selection and variation, :mod:`evo.ga`) with a snapshot of the votes (tallies
 by genome and the last vote id) -> checkpoint again with the offspring as ``next``. Selection is
@@ -34,6 +39,7 @@ from evo.fitness.score import WORST_SCORE
 from evo.ga import GenerationalGA, restore_rng
 from evo.genome import genome_text
 from evo.individual import Individual
+from evo.niching import DistinctHallOfFame, LookRule
 from evo.selection import summary_from_json
 from evo.store import Run, RunStore, StoreError
 from evo.toolbox import make_toolbox
@@ -52,10 +58,10 @@ class Driver:
         self.progress = progress or (lambda event: None)
         self.settings = config.eval_settings
         self.address = address
-        self.hof = tools.HallOfFame(config.ga.hall_of_fame, similar=_same_look)
+        self.hof = DistinctHallOfFame(config.ga.hall_of_fame, look_rule(config).same)
         self.logbook = tools.Logbook()
         self.cache: dict[str, tuple[str, Result]] = {}  # genome_id -> (first individual id, result)
-        self.core: GenerationalGA | None = None
+        self.core = None  # GenerationalGA or evo.qd.core.MapElites
         self.evaluator = None
         self.notes: list[str] = []  # what the user should know about this run's input (audio repairs)
 
@@ -74,9 +80,27 @@ class Driver:
         for note in self.notes:
             self.progress({"type": "note", "message": note})
 
-    def _make_core(self, py: random.Random, npg: np.random.Generator) -> GenerationalGA:
-        self.core = GenerationalGA(self.cfg, make_toolbox(self.cfg.ga, py, self._evaluate), py, npg)
+    def _make_core(self, py: random.Random, npg: np.random.Generator):
+        toolbox = make_toolbox(self.cfg.ga, py, self._evaluate)
+        if self.cfg.run.search == "qd":
+            from evo.qd.core import MapElites
+
+            self.core = MapElites(self.cfg, toolbox, py, npg, self._centroids())
+        else:
+            self.core = GenerationalGA(self.cfg, toolbox, py, npg)
         return self.core
+
+    def _centroids(self):
+        """The run's CVT centroids: read back from the run folder, or made (seeded) and saved."""
+        from evo.qd.archive import Centroids
+
+        saved = self.run.read_centroids()
+        if saved is not None:
+            return Centroids.from_json(saved)
+        q = self.cfg.qd
+        centroids = Centroids.make(q.measures, q.cells, q.centroid_samples, self.cfg.run.seed)
+        self.run.write_centroids(centroids.to_json())
+        return centroids
 
     # ---- entry points
 
@@ -135,14 +159,15 @@ class Driver:
                 seconds = time.monotonic() - t0
                 self.core.remember(members)
                 self.hof.update([m for m in members if m.score > WORST_SCORE])  # no black screens on the sheet
-                record = _logbook_record(g, members)
+                record = {**_logbook_record(g, members), **self.core.log_fields(members)}
                 self.logbook.record(**record)
                 ck = Checkpoint(
                     generation=g, individuals=[m.to_record() for m in members], rng=self.core.rng_state(),
                     hall_of_fame=[{"id": h.id, "score": h.score, "genome_id": h.genome_id} for h in self.hof],
                     logbook=[dict(r) for r in self.logbook], settings=self.settings.to_dict(),
                     timing={"seconds": round(seconds, 3),
-                            "evals_per_s": round(len(members) / seconds, 3) if seconds else None})
+                            "evals_per_s": round(len(members) / seconds, 3) if seconds else None},
+                    archive=self.core.archive_record())
                 self.run.write_checkpoint(ck)
                 self.progress({"type": "generation_end", "generation": g, "record": record, "seconds": seconds,
                                "evaluated": sum(1 for m in members if not m.result.cached_from)})
@@ -209,6 +234,7 @@ class Driver:
         snapshot = votes if votes is not None else self.run.genome_votes()
         selection, offspring, combined = self.core.tell(g, members, snapshot)
         ck.next = selection
+        ck.archive = self.core.archive_record()
         for rec in ck.individuals:
             rec.combined = combined[rec.id]
         if write:
@@ -235,11 +261,17 @@ class Driver:
 
     def _wait_for_votes(self, g: int) -> None:
         """Interactive mode: hold selection until ``votes_needed`` distinct (voter, individual)
-        votes on generation ``g`` arrive or the timeout passes."""
+        votes arrive or the timeout passes: votes on generation ``g`` (GA), or votes on any elite
+        since the last selection (quality diversity, whose Vote page shows the newest elites)."""
         need, limit = self.cfg.run.votes_needed, self.cfg.run.vote_timeout_s
         t0 = time.monotonic()
         self._write_state("waiting_votes", g, votes_needed=need, n_generations=self.cfg.run.generations)
-        while (have := self.run.vote_count(g)) < need and time.monotonic() - t0 < limit:
+        if self.cfg.run.search == "qd":
+            since = self.core.votes[1]
+            count = lambda: self.run.vote_count_since(since)  # noqa: E731
+        else:
+            count = lambda: self.run.vote_count(g)  # noqa: E731
+        while (have := count()) < need and time.monotonic() - t0 < limit:
             self.progress({"type": "waiting_votes", "generation": g, "votes": have, "needed": need})
             time.sleep(VOTE_POLL_S)
 
@@ -252,11 +284,10 @@ class Driver:
             if not rec.cached_from:
                 self.cache.setdefault(rec.genome_id, (rec.id, _cacheable(members[rec.id].result)))
         self.core.remember(list(members.values()))
-        self.hof.clear()
-        # HallOfFame.insert puts a later-inserted tie first: insert worst-first to get the saved order.
-        for h in reversed(ck.hall_of_fame):
-            m = members.get(h["id"]) or Individual.from_record(self._find_record(h["id"]))
-            self.hof.insert(m)
+        if ck.next is not None:
+            self.core.saw_votes(summary_from_json(ck.next.votes_by_genome), ck.next.vote_cutoff)
+        self.hof.restore([members.get(h["id"]) or Individual.from_record(self._find_record(h["id"]))
+                          for h in ck.hall_of_fame])
         self.logbook = tools.Logbook()
         for r in ck.logbook:
             self.logbook.record(**r)
@@ -269,7 +300,8 @@ class Driver:
         return rec
 
     def _finish(self, g: int) -> None:
-        sheet = write_contact_sheet(self.run, [h.id for h in self.hof])
+        """The contact sheet shows the run's best, all different (``Run.best``: what export writes)."""
+        sheet = write_contact_sheet(self.run, self.run.best(self.cfg.ga.hall_of_fame))
         self._write_state("finished", g, n_generations=self.cfg.run.generations, contact_sheet=str(sheet))
         self.progress({"type": "finished", "generation": g, "contact_sheet": str(sheet)})
 
@@ -288,13 +320,9 @@ def _logbook_record(g: int, members: list[Individual]) -> dict:
     }
 
 
-def _same_look(a: Individual, b: Individual) -> bool:
-    """Hall-of-fame duplicates: the same genome, or a variant whose changes cannot be seen
-    (every statistic identical), which would otherwise fill the sheet with one picture."""
-    if a.genome_id == b.genome_id:
-        return True
-    sa, sb = (a.result.stats if a.result else None), (b.result.stats if b.result else None)
-    return bool(sa) and sa == sb
+def look_rule(cfg: RunConfig) -> LookRule:
+    """When two individuals are the same look (hall of fame, export): ``[ga] hall_of_fame_*``."""
+    return LookRule(cfg.ga.hall_of_fame_distance, cfg.ga.hall_of_fame_ssim)
 
 
 def _error(message: str) -> Result:
@@ -319,17 +347,15 @@ def _copy_previews(src: Path, dst: Path) -> None:
 
 
 def write_contact_sheet(run: Run, ids: list[str], columns: int = 4, tile: int = 128) -> Path:
-    """A labelled grid of the hall of fame's stills (what a person looks at first after a run)."""
+    """A labelled grid of the stills of ``ids`` (the run's best, all different: what a person
+    looks at first after a run)."""
     from PIL import Image
 
     from renderer.output.contact_sheet import Tile, contact_sheet
 
-    info = {}
-    for g in run.generations()[-1:]:
-        info = {h["id"]: h for h in run.read_checkpoint(g).hall_of_fame}
     tiles = []
     for k, ind in enumerate(ids):
-        score = info.get(ind, {}).get("score")
+        score = run.individual(ind).score
         label = f"#{k + 1} {ind}" + (f"  {score:.3f}" if isinstance(score, (int, float)) else "")
         image = None
         still = run.still_path(ind)

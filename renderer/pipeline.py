@@ -11,7 +11,10 @@ One frame, in MilkDrop 2's order (milkdropfs.cpp RenderFrame; butterchurn render
   6. composite (echo, gamma, hue, brighten/darken/solarize/invert), or the preset's comp shader,
      into the output, read back.
 Steps 2-5 draw into the 8-bit feedback image that the next frame warps; step 6 does not, so a
-frame nobody reads (``render(..., keep=...)``) skips it without changing any later frame.
+frame nobody reads (``render(..., keep=...)``) skips it without changing any later frame, and a
+frame only *probed* (``render(..., probe=...)``) composites into a tiny PROBE_SIZE picture
+instead: enough for the brightness of large areas (the flash check of every frame) at a
+fraction of a full composite and readback.
 
 Shader containment: a warp or comp shader that fails to translate or compile, or that raises a GL
 error while drawing, turns that stage back into the MilkDrop 1 path and is recorded in the
@@ -101,6 +104,10 @@ class LoadReport:
         self.stages[stage] = "fallback"
 
 
+PROBE_SIZE = 16
+"""Width and height of a probed frame's picture (see ``Renderer.render``)."""
+
+
 @dataclass
 class FrameTimings:
     """Seconds spent per part of the frame, summed over frames (for the benchmark)."""
@@ -149,6 +156,7 @@ class Renderer:
         self._wave_stages = [st for st in (self.shapes, self.waves, self.waveform) if st is not None]
         self._equations_cls = _optional("renderer.equations", "PresetEquations") or StaticEquations
         self._readback = np.empty((self.height, self.width, 4), np.uint8)
+        self._probe: tuple | None = None  # (texture, framebuffer, buffer) made by the first probe
         self._audio_cache: tuple[int, object] | None = None
         self._audio_frames: dict = {}  # "analyzer" -> the analyzer they come from; k -> AudioFrame
         self._default_audio = None
@@ -196,7 +204,7 @@ class Renderer:
         with current(self.ctx):
             tex.write(np.ascontiguousarray(img[::-1]).tobytes())
 
-    def render(self, n_frames: int, audio=None, keep=None, composite_all: bool = False):
+    def render(self, n_frames: int, audio=None, keep=None, composite_all: bool = False, probe=None):
         """Iterator of the next ``n_frames`` frames (continues from the last frame rendered).
 
         ``keep``: None reads every frame back; otherwise a container of 0-based indices into
@@ -207,6 +215,10 @@ class Renderer:
         composite pass and the readback of the rest. ``composite_all`` composites the others
         too, without reading them back: the work a player does to show every frame
         (``liandan render --every K``, and speed comparisons with one).
+
+        ``probe``: indices of frames outside ``keep`` to composite at PROBE_SIZE x PROBE_SIZE
+        instead of skipping; they are yielded as that small HxWx3 picture (the composite of a
+        frame, sampled coarsely: its large-area brightness and colour, not its detail).
         """
         self._check_alive()
         if self.preset is None:
@@ -217,7 +229,8 @@ class Renderer:
             af = self._audio_frame(analyzer, self.frame)
             read = keep is None or i in keep
             with current(self.ctx):
-                frame = self._render_frame(self.frame, af, read, composite=read or composite_all)
+                probed = probe is not None and not read and i in probe
+                frame = self._render_frame(self.frame, af, read, composite=read or composite_all, probe=probed)
             yield frame
 
     def release(self) -> None:
@@ -232,7 +245,7 @@ class Renderer:
                 if stage is not None:
                     stage.release()
             self._release_shaders()
-            for tex, fbo in self._targets + [(self._out_tex, self._out_fbo)]:
+            for tex, fbo in self._targets + [(self._out_tex, self._out_fbo)] + ([self._probe[:2]] if self._probe else []):
                 fbo.release()
                 tex.release()
 
@@ -358,9 +371,11 @@ class Renderer:
             "aspectx": 1.0 / self.aspect_x, "aspecty": 1.0 / self.aspect_y,
         }
 
-    def _render_frame(self, k: int, af, read: bool = True, composite: bool = True) -> np.ndarray | None:
+    def _render_frame(self, k: int, af, read: bool = True, composite: bool = True,
+                      probe: bool = False) -> np.ndarray | None:
         """Frame ``k`` into the feedback image; composited when ``composite`` and read back
-        when ``read`` (the composite writes a separate output image that nothing else samples)."""
+        when ``read`` (the composite writes a separate output image that nothing else samples),
+        or composited and read back at PROBE_SIZE when ``probe``."""
         tm = self.timings
         t0 = _time.perf_counter()
         t = k / self.fps
@@ -392,18 +407,24 @@ class Renderer:
         self._current = 1 - self._current
 
         frame = None
-        if read or composite:
-            self._out_fbo.use()
+        if read:
+            out_fbo, buffer = self._out_fbo, self._readback
+        elif probe:
+            out_fbo, buffer = self._probe_target()
+        else:  # composited for show (composite_all) or not at all; never read back
+            out_fbo, buffer = (self._out_fbo if composite else None), None
+        if out_fbo is not None:
+            out_fbo.use()
             if sh is None or sh.comp is None or not self._shader_pass(
-                    "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):
-                self._out_fbo.use()
+                    "comp", lambda: sh.comp.draw(fv, dst_tex, out_fbo), k):
+                out_fbo.use()
                 self.composite.draw(dst_tex, fv, t, self._rand_start)
         if self.profile:
             self.ctx.finish()
         t3 = _time.perf_counter()
-        if read:
-            self._out_fbo.read_into(self._readback, components=4)
-            frame = np.ascontiguousarray(self._readback[::-1, :, :3])
+        if buffer is not None:
+            out_fbo.read_into(buffer, components=4)
+            frame = np.ascontiguousarray(buffer[::-1, :, :3])
         t4 = _time.perf_counter()
         tm.equations += t1 - t0
         tm.mesh += t2 - t1
@@ -411,3 +432,10 @@ class Renderer:
         tm.readback += t4 - t3
         tm.frames += 1
         return frame
+
+    def _probe_target(self) -> tuple:
+        """The small framebuffer probed frames composite into, and its readback buffer."""
+        if self._probe is None:
+            tex, fbo = rgba8_target(self.ctx, PROBE_SIZE, PROBE_SIZE)
+            self._probe = (tex, fbo, np.empty((PROBE_SIZE, PROBE_SIZE, 4), np.uint8))
+        return self._probe[1], self._probe[2]
