@@ -91,7 +91,7 @@ def main() -> int:
     from evo.music.profiles import DEFAULT_CACHE, ProfileCache, profile_presets
     from evo.music.reactivity import profile_for_song
     from renderer import Renderer
-    from renderer.audio import AudioAnalyzer, load_audio
+    from renderer.audio import AudioAnalyzer, open_audio
     from renderer.milk.files import find_presets
     from renderer.milk.preset import load_milk
 
@@ -129,7 +129,7 @@ def main() -> int:
         others = sorted(args.songs.glob("track*.ogg"))[:: 7][:2] if args.songs.is_dir() else []
         with Renderer(width=64, height=64, fps=FPS, seed=0) as r:
             for path, a in [(song_path, song)] + [(p, analyze_song(p)) for p in others]:
-                analyzer = AudioAnalyzer(load_audio(path), fps=FPS)
+                analyzer = AudioAnalyzer(open_audio(path), fps=FPS)
                 for cue in plan_set(a, pool):
                     s = a.sections[cue.section]
                     seconds = min(10.0, s.duration)
@@ -143,7 +143,7 @@ def main() -> int:
         ratio = (np.mean(picked) / np.mean(random_locks)) if np.mean(random_locks) > 0 else float("inf")
         print(f"beat lock on the songs ({1 + len(others)}): matched {np.mean(picked):.3f} ({len(picked)} sections) "
               f"vs random {np.mean(random_locks):.3f} ({len(random_locks)} renders): {ratio:.2f}x (goal >= 1.5x)")
-        analyzer = AudioAnalyzer(load_audio(song_path), fps=FPS)
+        analyzer = AudioAnalyzer(open_audio(song_path), fps=FPS)
 
         before, after, written = [], [], 0
         for c in rng.sample(pool, min(8, len(pool))):

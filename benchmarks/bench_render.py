@@ -11,6 +11,16 @@ the calling thread, so CPU time is the renderer's own cost, which other work on 
 machine distorts far less than wall time (the wall-clock median is printed too).
 
     .venv/bin/python benchmarks/bench_render.py [--presets 20] [--frames 120] [--repeats 3]
+
+Against projectM (issue 18): with ``--projectm PMRENDER`` (the reference's pmrender, built
+against libprojectM 3.1) it instead times both renderers as whole processes on the same presets
+(7 without shaders, 3 with), music, sizes and warp mesh: each renders N frames and 1 frame,
+reading every frame back and writing none (pmrender ``--every 0``), and frames/s is
+(N - 1) / (wall_N - wall_1), so start-up and preset load cancel. It prints per preset and the
+geometric mean of ours / projectM:
+
+    .venv/bin/python benchmarks/bench_render.py --projectm PMRENDER [--frames 600] [--sizes 128,256]
+        [--mesh 48x36] [--wav song.wav]
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("LP_NUM_THREADS", "0")
 
 from renderer.gl_context import get_context, gl_name_probe  # noqa: E402
@@ -98,7 +109,20 @@ def main() -> None:
     ap.add_argument("--presets", type=int, default=20)
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per preset; the fastest counts")
+    ap.add_argument("--projectm", type=Path, help="pmrender binary: compare whole-process speed with projectM")
+    ap.add_argument("--sizes", default="128,256", help="with --projectm: frame sizes")
+    ap.add_argument("--mesh", default="48x36", help="with --projectm: the warp mesh both use")
+    ap.add_argument("--wav", type=Path, help="with --projectm: music (default: our synthetic track)")
+    ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # worker: render one preset, write nothing
+    ap.add_argument("--size", type=int, default=128, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one is not None:
+        return render_one(args.one, args.frames, args.size, args.mesh, args.wav)
+    if args.projectm is not None:
+        from versus_projectm import compare
+
+        return compare(args.projectm, args.frames if args.frames != 120 else 600,
+                       [int(x) for x in args.sizes.split(",")], args.mesh, args.wav)
     presets = pick_presets(args.presets)
     print(f"{len(presets)} presets without shaders, {args.frames} frames each (after 10 warm-up), "
           f"best of {args.repeats} by CPU time; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -117,6 +141,19 @@ def main() -> None:
                                         for r in slow))
     created, rss = leak_check(presets)
     print(f"200 loads in one context: GL names created {created}, RSS growth {rss:.1f} MiB")
+
+
+def render_one(path: Path, frames: int, size: int, mesh: str, wav: Path | None) -> None:
+    """One whole process's work as a player does it: load, render, composite and read back
+    every frame, write nothing (what ``pmrender --every 0`` does)."""
+    from renderer.audio import load_audio
+
+    mw, mh = (int(v) for v in mesh.split("x"))
+    track = load_audio(wav) if wav is not None else None
+    with Renderer(size, size, mesh=(mw, mh), fps=60, seed=0) as r:
+        r.load(load_milk(path))
+        for _ in r.render(frames, track):
+            pass
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 Benchmarks are separate scripts so any one can be run alone; this only runs them in a fixed
 order with the same interpreter and reports which failed. Pass names to run a subset:
-    .venv/bin/python benchmarks/run_all.py [parse eel image_stats render shaders evolve music]
+    .venv/bin/python benchmarks/run_all.py [parse eel image_stats render shaders evolve diversity music robustness
+                                            long_audio fidelity mining families doctor generator]
+
+bench_fidelity needs the butterchurn reference (LIANDAN_REFERENCE=DIR); without it, it says how to
+get one and counts as passed.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "music"]
+ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "diversity", "music", "robustness", "long_audio",
+         "fidelity", "mining", "families", "doctor", "generator"]
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,8 @@ Format 1, one file per generation ``g``::
 
     format, generation          1 and g
     individuals                 [IndividualRecord], the evaluated population of g (each with its
-                                behaviour descriptors once they existed; older files lack them)
+                                behaviour descriptors and look once they existed; older files
+                                lack them)
     rng                         the random generators' states after evaluating g
     hall_of_fame                [{id, score, genome_id}], best distinct looks so far
     logbook                     [{gen, nevals, best, mean, std, min, errors, degenerate}]
@@ -16,8 +17,14 @@ Format 1, one file per generation ``g``::
     timing                      {seconds, evals_per_s} of evaluating g
     next                        None until selection ran, then a SelectionRecord: the parents of
                                 g+1 and why, the votes used, the offspring and the RNG after them
+    archive                     quality-diversity runs only (absent in GA runs): an ArchiveRecord,
+                                the MAP-Elites archive after batch g (evo.qd)
 
-Later formats add fields with defaults; a reader of format N reads every format up to N.
+A quality-diversity run (``run.search = "qd"``) writes the same files, one per *batch* (g is the
+batch number); its CVT centroids are in ``archive_centroids.json`` beside the checkpoints.
+
+Fields are added with defaults and without a new format number while the meaning of the
+existing ones stays; a reader of format N reads every format up to N.
 """
 
 from __future__ import annotations
@@ -47,18 +54,20 @@ class Result:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors
+    look: str = ""  # 32x32 grey thumbnail as hex (evo.fitness.descriptors.look_thumbnail)
 
     @classmethod
     def from_json(cls, d: dict) -> "Result":
         return cls(score=float(d.get("score", 0.0)), stats=dict(d.get("stats") or {}), degenerate=d.get("degenerate"),
                    error=d.get("error"), warnings=[str(w) for w in d.get("warnings") or []],
                    cached_from=d.get("cached_from"), seconds=float(d.get("seconds", 0.0) or 0.0),
-                   cpu_seconds=float(d.get("cpu_seconds", 0.0) or 0.0), descriptors=dict(d.get("descriptors") or {}))
+                   cpu_seconds=float(d.get("cpu_seconds", 0.0) or 0.0), descriptors=dict(d.get("descriptors") or {}),
+                   look=str(d.get("look") or ""))
 
     def to_json(self) -> dict:
         return {"score": self.score, "stats": self.stats, "degenerate": self.degenerate, "error": self.error,
                 "warnings": self.warnings, "cached_from": self.cached_from, "seconds": self.seconds,
-                "cpu_seconds": self.cpu_seconds, "descriptors": self.descriptors}
+                "cpu_seconds": self.cpu_seconds, "descriptors": self.descriptors, "look": self.look}
 
 
 @dataclass
@@ -81,13 +90,14 @@ class IndividualRecord:
     cpu_seconds: float = 0.0
     combined: float | None = None  # machine + votes as the selection after this generation saw it
     descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors; absent before they existed
+    look: str = ""  # the 32x32 grey thumbnail (Result.look); absent before it existed
 
     @property
     def result(self) -> Result | None:
         if self.score is None:
             return None
         return Result(self.score, self.stats, self.degenerate, self.error, self.warnings, self.cached_from,
-                      descriptors=self.descriptors)
+                      descriptors=self.descriptors, look=self.look)
 
     def to_json(self) -> dict:
         out = {"id": self.id, "generation": self.generation, "genome": self.genome, "genome_id": self.genome_id,
@@ -98,6 +108,8 @@ class IndividualRecord:
             out["combined"] = self.combined
         if self.descriptors:
             out["descriptors"] = self.descriptors
+        if self.look:
+            out["look"] = self.look
         return out
 
     @classmethod
@@ -113,6 +125,7 @@ class IndividualRecord:
             seconds=float(timing.get("seconds", 0.0) or 0.0), cpu_seconds=float(timing.get("cpu_seconds", 0.0) or 0.0),
             combined=None if rec.get("combined") is None else float(rec["combined"]),
             descriptors={str(k): float(v) for k, v in (rec.get("descriptors") or {}).items()},
+            look=str(rec.get("look") or ""),
         )
 
 
@@ -166,6 +179,54 @@ class SelectionRecord:
 
 
 @dataclass
+class ArchiveElite:
+    """One filled cell of a quality-diversity archive: the individual that holds it."""
+
+    cell: int  # index of its CVT centroid
+    id: str  # the individual (its genome, preset and previews are in the run)
+    genome_id: str
+    objective: float  # what the cell compares: machine score + votes (evo.selection.VoteRule.combined)
+    machine: float  # the machine score alone
+    measures: list[float]  # its descriptors, in ArchiveRecord.measures order
+    batch: int  # the batch in which this individual was evaluated
+
+    def to_json(self) -> dict:
+        return {"cell": self.cell, "id": self.id, "genome_id": self.genome_id, "objective": self.objective,
+                "machine": self.machine, "measures": list(self.measures), "batch": self.batch}
+
+    @classmethod
+    def from_json(cls, d: Any) -> "ArchiveElite":
+        return cls(int(d["cell"]), str(d["id"]), str(d["genome_id"]), float(d["objective"]), float(d["machine"]),
+                   [float(v) for v in d["measures"]], int(d["batch"]))
+
+
+@dataclass
+class ArchiveRecord:
+    """A MAP-Elites archive as it stood after one batch (``Checkpoint.archive``). The archive is
+    a function of every individual evaluated so far and the votes (``vote_cutoff``, the last vote
+    id read), so this is a record of it, not the state resume needs; the centroids are in the
+    run's ``archive_centroids.json``."""
+
+    measures: list[str]  # descriptor names, one per measure axis
+    cells: int
+    elites: list[ArchiveElite]  # by cell
+    coverage: float  # filled cells / cells
+    qd_score: float  # sum of the elites' objectives
+    best: float  # the largest objective
+    vote_cutoff: int = 0
+
+    def to_json(self) -> dict:
+        return {"measures": list(self.measures), "cells": self.cells, "elites": [e.to_json() for e in self.elites],
+                "coverage": self.coverage, "qd_score": self.qd_score, "best": self.best,
+                "vote_cutoff": self.vote_cutoff}
+
+    @classmethod
+    def from_json(cls, d: Any) -> "ArchiveRecord":
+        return cls([str(m) for m in d["measures"]], int(d["cells"]), [ArchiveElite.from_json(e) for e in d["elites"]],
+                   float(d["coverage"]), float(d["qd_score"]), float(d["best"]), int(d.get("vote_cutoff", 0)))
+
+
+@dataclass
 class Checkpoint:
     generation: int
     individuals: list[IndividualRecord]
@@ -176,12 +237,16 @@ class Checkpoint:
     timing: dict = field(default_factory=dict)
     next: SelectionRecord | None = None
     format: int = CHECKPOINT_FORMAT
+    archive: ArchiveRecord | None = None  # quality-diversity runs only
 
     def to_json(self) -> dict:
-        return {"format": self.format, "generation": self.generation,
-                "individuals": [r.to_json() for r in self.individuals], "rng": self.rng,
-                "hall_of_fame": self.hall_of_fame, "logbook": self.logbook, "settings": self.settings,
-                "timing": self.timing, "next": None if self.next is None else self.next.to_json()}
+        out = {"format": self.format, "generation": self.generation,
+               "individuals": [r.to_json() for r in self.individuals], "rng": self.rng,
+               "hall_of_fame": self.hall_of_fame, "logbook": self.logbook, "settings": self.settings,
+               "timing": self.timing, "next": None if self.next is None else self.next.to_json()}
+        if self.archive is not None:
+            out["archive"] = self.archive.to_json()
+        return out
 
     @classmethod
     def from_json(cls, data: Any, path: str | Path = "<checkpoint>") -> "Checkpoint":
@@ -201,6 +266,7 @@ class Checkpoint:
                 timing=dict(data.get("timing") or {}),
                 next=None if not data.get("next") else SelectionRecord.from_json(data["next"]),
                 format=int(data["format"]),
+                archive=None if not data.get("archive") else ArchiveRecord.from_json(data["archive"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path}: malformed checkpoint ({type(exc).__name__}: {exc})") from exc

@@ -21,6 +21,8 @@ from evo.seeds import SEEDS_DIR
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 CORPUS_DIR = Path("/usr/share/projectM/presets")
 MODES = ("autonomous", "interactive")
+SEARCHES = ("ga", "qd")  # the generational GA (evo.ga) or MAP-Elites quality-diversity (evo.qd)
+DIVERSITY = ("none", "sharing")
 
 
 class ConfigError(ValueError):
@@ -35,6 +37,7 @@ class RunSection:
     mode: str = "autonomous"
     votes_needed: int = 0
     vote_timeout_s: float = 300.0
+    search: str = "ga"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,28 @@ class GASection:
     mutation_prob: float = 0.9
     hall_of_fame: int = 12
     mutation_rates: dict[str, float] = field(default_factory=dict, hash=False)
+    safe_ranges: str = ""  # a safe-ranges JSON (`liandan analyze`); "" = the schema's ranges
+    # "none" is what a run's config.json without this key means (runs made before it existed
+    # replay and resume unchanged); new runs get "sharing" from the TOML.
+    diversity: str = "none"
+    niche_radius: float = 0.25
+    sharing_alpha: float = 1.0
+    hall_of_fame_distance: float = 0.15
+    hall_of_fame_ssim: float = 0.4
+    # Decimals crossbreed blends are rounded to (6: as MilkDrop writes numbers, so a child's file
+    # holds exactly its genome). 0 = unrounded: what a run's config.json without this key means,
+    # so runs made before it existed replay and resume unchanged. New runs get 6 from the TOML.
+    blend_decimals: int = 0
+
+
+@dataclass(frozen=True)
+class QDSection:
+    """MAP-Elites (evo.qd): a CVT archive of ``cells`` cells over the named descriptors."""
+
+    cells: int = 128
+    measures: tuple[str, ...] = ("brightness", "colourfulness", "motion", "symmetry")
+    centroid_samples: int = 20000
+    vote_strength: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +162,7 @@ class RunConfig:
     seeds: SeedsSection = field(default_factory=SeedsSection)
     ga: GASection = field(default_factory=GASection)
     votes: VotesSection = field(default_factory=VotesSection)
+    qd: QDSection = field(default_factory=QDSection)
     fitness: FitnessSection = field(default_factory=FitnessSection)
     preview: PreviewSection = field(default_factory=PreviewSection)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
@@ -185,6 +211,29 @@ class RunConfig:
         need(0 <= g.crossover_prob <= 1, "ga.crossover_prob", "must be in [0, 1]")
         need(0 <= g.mutation_prob <= 1, "ga.mutation_prob", "must be in [0, 1]")
         need(g.hall_of_fame >= 1, "ga.hall_of_fame", "must be >= 1")
+        if g.safe_ranges:
+            from evo.mining.safe_ranges import SafeRangesError, load_safe_ranges
+
+            try:
+                load_safe_ranges(g.safe_ranges)
+            except SafeRangesError as exc:
+                raise ConfigError(f"{source}: ga.safe_ranges: {exc}") from None
+        need(r.search in SEARCHES, "run.search", f"must be one of {SEARCHES}, got {r.search!r}")
+        need(g.diversity in DIVERSITY, "ga.diversity", f"must be one of {DIVERSITY}, got {g.diversity!r}")
+        need(g.niche_radius > 0, "ga.niche_radius", f"must be > 0, got {g.niche_radius}")
+        need(g.sharing_alpha > 0, "ga.sharing_alpha", f"must be > 0, got {g.sharing_alpha}")
+        need(g.hall_of_fame_distance >= 0, "ga.hall_of_fame_distance", "must be >= 0")
+        need(-1 <= g.hall_of_fame_ssim <= 1, "ga.hall_of_fame_ssim", "must be in [-1, 1]")
+        from evo.fitness.descriptors import DESCRIPTOR_NAMES
+
+        q = self.qd
+        need(q.cells >= 2, "qd.cells", f"must be >= 2, got {q.cells}")
+        need(q.centroid_samples >= q.cells, "qd.centroid_samples", "must be >= qd.cells")
+        need(len(q.measures) >= 1 and len(set(q.measures)) == len(q.measures), "qd.measures",
+             "must name one or more distinct descriptors")
+        bad = sorted(set(q.measures) - set(DESCRIPTOR_NAMES))
+        need(not bad, "qd.measures", f"has unknown descriptors {bad} (known: {', '.join(DESCRIPTOR_NAMES)})")
+        need(q.vote_strength >= 0, "qd.vote_strength", "must be >= 0")
         need(8 <= f.width <= 4096 and 8 <= f.height <= 4096, "fitness.width/height", "must be in [8, 4096]")
         need(f.frames >= 2, "fitness.frames", f"must be >= 2, got {f.frames}")
         need(f.fps > 0, "fitness.fps", "must be > 0")
@@ -264,6 +313,8 @@ def _coerce(current: Any, value: Any, key: str, source: str) -> Any:
         if kind is str:
             return str(value) if value is not None else ""
         if kind in (list, tuple):  # the element type of the default (ints: mesh), floats when it is empty
+            if isinstance(value, (str, bytes)):
+                raise TypeError
             element = type(current[0]) if len(current) else float
             return tuple(element(v) for v in value)
         if kind is dict:

@@ -1,5 +1,10 @@
 """The run driver: the loop around a generation core that owns everything with side effects.
 
+Two cores fit the loop: the generational GA (:mod:`evo.ga`, ``run.search = "ga"``) and
+MAP-Elites (:mod:`evo.qd.core`, ``"qd"``), whose generations are batches of children bred from
+its archive. Both answer ``first_generation``, ``remember``, ``tell``, ``rng_state``,
+``archive_record`` (None for the GA), ``log_fields(members)`` and ``saw_votes``.
+
 One generation: evaluate the pending individuals -> checkpoint -> (interactive: wait for votes)
 -> ``core.tell`` (selection and variation, :mod:`evo.ga`) with a snapshot of the votes (tallies
 by genome and the last vote id) -> checkpoint again with the offspring as ``next``. Selection is
@@ -29,10 +34,12 @@ from deap import tools
 from evo.checkpoint import Checkpoint, CheckpointError, Result
 from evo.config import RunConfig, default_seeds_dir
 from evo.evaluate import Task, make_evaluator
+from evo.fitness.candidate import audio_notes
 from evo.fitness.score import WORST_SCORE
 from evo.ga import GenerationalGA, restore_rng
 from evo.genome import genome_text
 from evo.individual import Individual
+from evo.niching import DistinctHallOfFame, LookRule
 from evo.selection import summary_from_json
 from evo.store import Run, RunStore, StoreError
 from evo.toolbox import make_toolbox
@@ -51,19 +58,54 @@ class Driver:
         self.progress = progress or (lambda event: None)
         self.settings = config.eval_settings
         self.address = address
-        self.hof = tools.HallOfFame(config.ga.hall_of_fame, similar=_same_look)
+        self.hof = DistinctHallOfFame(config.ga.hall_of_fame, look_rule(config).same)
         self.logbook = tools.Logbook()
         self.cache: dict[str, tuple[str, Result]] = {}  # genome_id -> (first individual id, result)
-        self.core: GenerationalGA | None = None
+        self.core = None  # GenerationalGA or evo.qd.core.MapElites
         self.evaluator = None
+        self.notes: list[str] = []  # what the user should know about this run's input (audio repairs)
 
-    def _make_core(self, py: random.Random, npg: np.random.Generator) -> GenerationalGA:
-        self.core = GenerationalGA(self.cfg, make_toolbox(self.cfg.ga, py, self._evaluate), py, npg)
+    def _write_state(self, status: str, generation: int, **extra: Any) -> None:
+        if self.notes:
+            extra["notes"] = self.notes
+        self.run.write_state(status, generation, **extra)
+
+    def _check_audio(self) -> None:
+        """Music that cannot be read stops the run before it starts (every candidate would fail);
+        what the loader repaired is said once and kept in state.json for the UI."""
+        try:
+            self.notes = audio_notes(self.settings)
+        except ValueError as exc:  # AudioError names the file
+            raise StoreError(f"{exc} (fitness.audio)") from None
+        for note in self.notes:
+            self.progress({"type": "note", "message": note})
+
+    def _make_core(self, py: random.Random, npg: np.random.Generator):
+        toolbox = make_toolbox(self.cfg.ga, py, self._evaluate)
+        if self.cfg.run.search == "qd":
+            from evo.qd.core import MapElites
+
+            self.core = MapElites(self.cfg, toolbox, py, npg, self._centroids())
+        else:
+            self.core = GenerationalGA(self.cfg, toolbox, py, npg)
         return self.core
+
+    def _centroids(self):
+        """The run's CVT centroids: read back from the run folder, or made (seeded) and saved."""
+        from evo.qd.archive import Centroids
+
+        saved = self.run.read_centroids()
+        if saved is not None:
+            return Centroids.from_json(saved)
+        q = self.cfg.qd
+        centroids = Centroids.make(q.measures, q.cells, q.centroid_samples, self.cfg.run.seed)
+        self.run.write_centroids(centroids.to_json())
+        return centroids
 
     # ---- entry points
 
     def run_from_start(self) -> None:
+        self._check_audio()
         core = self._make_core(random.Random(self.cfg.run.seed), np.random.default_rng(self.cfg.run.seed))
         pending = core.first_generation(self.run.config.get("branch"))
         self._loop(0, pending)
@@ -74,6 +116,7 @@ class Driver:
         gens = self.run.generations()
         if not gens:
             return self.run_from_start()
+        self._check_audio()
         last = gens[-1]
         try:
             checkpoints = [self.run.read_checkpoint(g) for g in gens]
@@ -110,20 +153,21 @@ class Driver:
                 if g >= self.cfg.run.generations:
                     self._finish(g - 1)
                     return
-                self.run.write_state("running", g, n_generations=self.cfg.run.generations)
+                self._write_state("running", g, n_generations=self.cfg.run.generations)
                 t0 = time.monotonic()
                 members = self.core.toolbox.evaluate(g, pending)
                 seconds = time.monotonic() - t0
                 self.core.remember(members)
                 self.hof.update([m for m in members if m.score > WORST_SCORE])  # no black screens on the sheet
-                record = _logbook_record(g, members)
+                record = {**_logbook_record(g, members), **self.core.log_fields(members)}
                 self.logbook.record(**record)
                 ck = Checkpoint(
                     generation=g, individuals=[m.to_record() for m in members], rng=self.core.rng_state(),
                     hall_of_fame=[{"id": h.id, "score": h.score, "genome_id": h.genome_id} for h in self.hof],
                     logbook=[dict(r) for r in self.logbook], settings=self.settings.to_dict(),
                     timing={"seconds": round(seconds, 3),
-                            "evals_per_s": round(len(members) / seconds, 3) if seconds else None})
+                            "evals_per_s": round(len(members) / seconds, 3) if seconds else None},
+                    archive=self.core.archive_record())
                 self.run.write_checkpoint(ck)
                 self.progress({"type": "generation_end", "generation": g, "record": record, "seconds": seconds,
                                "evaluated": sum(1 for m in members if not m.result.cached_from)})
@@ -135,7 +179,7 @@ class Driver:
                 pending = self._select(g, members, ck)
                 g += 1
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM from the UI's stop button
-            self.run.write_state("stopped", g, n_generations=self.cfg.run.generations)
+            self._write_state("stopped", g, n_generations=self.cfg.run.generations)
             raise
         finally:
             self.evaluator.close()
@@ -190,6 +234,7 @@ class Driver:
         snapshot = votes if votes is not None else self.run.genome_votes()
         selection, offspring, combined = self.core.tell(g, members, snapshot)
         ck.next = selection
+        ck.archive = self.core.archive_record()
         for rec in ck.individuals:
             rec.combined = combined[rec.id]
         if write:
@@ -216,11 +261,17 @@ class Driver:
 
     def _wait_for_votes(self, g: int) -> None:
         """Interactive mode: hold selection until ``votes_needed`` distinct (voter, individual)
-        votes on generation ``g`` arrive or the timeout passes."""
+        votes arrive or the timeout passes: votes on generation ``g`` (GA), or votes on any elite
+        since the last selection (quality diversity, whose Vote page shows the newest elites)."""
         need, limit = self.cfg.run.votes_needed, self.cfg.run.vote_timeout_s
         t0 = time.monotonic()
-        self.run.write_state("waiting_votes", g, votes_needed=need, n_generations=self.cfg.run.generations)
-        while (have := self.run.vote_count(g)) < need and time.monotonic() - t0 < limit:
+        self._write_state("waiting_votes", g, votes_needed=need, n_generations=self.cfg.run.generations)
+        if self.cfg.run.search == "qd":
+            since = self.core.votes[1]
+            count = lambda: self.run.vote_count_since(since)  # noqa: E731
+        else:
+            count = lambda: self.run.vote_count(g)  # noqa: E731
+        while (have := count()) < need and time.monotonic() - t0 < limit:
             self.progress({"type": "waiting_votes", "generation": g, "votes": have, "needed": need})
             time.sleep(VOTE_POLL_S)
 
@@ -233,11 +284,10 @@ class Driver:
             if not rec.cached_from:
                 self.cache.setdefault(rec.genome_id, (rec.id, _cacheable(members[rec.id].result)))
         self.core.remember(list(members.values()))
-        self.hof.clear()
-        # HallOfFame.insert puts a later-inserted tie first: insert worst-first to get the saved order.
-        for h in reversed(ck.hall_of_fame):
-            m = members.get(h["id"]) or Individual.from_record(self._find_record(h["id"]))
-            self.hof.insert(m)
+        if ck.next is not None:
+            self.core.saw_votes(summary_from_json(ck.next.votes_by_genome), ck.next.vote_cutoff)
+        self.hof.restore([members.get(h["id"]) or Individual.from_record(self._find_record(h["id"]))
+                          for h in ck.hall_of_fame])
         self.logbook = tools.Logbook()
         for r in ck.logbook:
             self.logbook.record(**r)
@@ -250,8 +300,9 @@ class Driver:
         return rec
 
     def _finish(self, g: int) -> None:
-        sheet = write_contact_sheet(self.run, [h.id for h in self.hof])
-        self.run.write_state("finished", g, n_generations=self.cfg.run.generations, contact_sheet=str(sheet))
+        """The contact sheet shows the run's best, all different (``Run.best``: what export writes)."""
+        sheet = write_contact_sheet(self.run, self.run.best(self.cfg.ga.hall_of_fame))
+        self._write_state("finished", g, n_generations=self.cfg.run.generations, contact_sheet=str(sheet))
         self.progress({"type": "finished", "generation": g, "contact_sheet": str(sheet)})
 
 
@@ -269,13 +320,9 @@ def _logbook_record(g: int, members: list[Individual]) -> dict:
     }
 
 
-def _same_look(a: Individual, b: Individual) -> bool:
-    """Hall-of-fame duplicates: the same genome, or a variant whose changes cannot be seen
-    (every statistic identical), which would otherwise fill the sheet with one picture."""
-    if a.genome_id == b.genome_id:
-        return True
-    sa, sb = (a.result.stats if a.result else None), (b.result.stats if b.result else None)
-    return bool(sa) and sa == sb
+def look_rule(cfg: RunConfig) -> LookRule:
+    """When two individuals are the same look (hall of fame, export): ``[ga] hall_of_fame_*``."""
+    return LookRule(cfg.ga.hall_of_fame_distance, cfg.ga.hall_of_fame_ssim)
 
 
 def _error(message: str) -> Result:
@@ -300,17 +347,15 @@ def _copy_previews(src: Path, dst: Path) -> None:
 
 
 def write_contact_sheet(run: Run, ids: list[str], columns: int = 4, tile: int = 128) -> Path:
-    """A labelled grid of the hall of fame's stills (what a person looks at first after a run)."""
+    """A labelled grid of the stills of ``ids`` (the run's best, all different: what a person
+    looks at first after a run)."""
     from PIL import Image
 
     from renderer.output.contact_sheet import Tile, contact_sheet
 
-    info = {}
-    for g in run.generations()[-1:]:
-        info = {h["id"]: h for h in run.read_checkpoint(g).hall_of_fame}
     tiles = []
     for k, ind in enumerate(ids):
-        score = info.get(ind, {}).get("score")
+        score = run.individual(ind).score
         label = f"#{k + 1} {ind}" + (f"  {score:.3f}" if isinstance(score, (int, float)) else "")
         image = None
         still = run.still_path(ind)
@@ -335,16 +380,16 @@ def create_run(config: RunConfig, store: RunStore, run_id: str | None = None, br
     seeds = default_seeds_dir(config)
     if branch is None and config.seeds.random_fraction < 1.0 and not seeds.is_dir():
         raise FileNotFoundError(f"{seeds}: seed folder does not exist")
-    song = None
-    if config.fitness.audio and (config.fitness.audio_start < 0 or not config.fitness.beat_times):
-        from evo.music.song_fitness import fit_to_song
-
-        config, song = fit_to_song(config)
     data = config.to_dict() if branch is None else {**config.to_dict(), "branch": branch}
     run = store.create(store.new_run_id(run_id), data)
-    if song is not None:
-        from evo.music.song_fitness import write_song_record
+    if config.fitness.audio and (config.fitness.audio_start < 0 or not config.fitness.beat_times):
+        from evo.music.song_fitness import fit_to_song, write_song_record
 
+        try:
+            config, song = fit_to_song(config)
+        except ValueError as exc:  # SongError / AudioError name the file
+            raise StoreError(str(exc)) from exc
+        run.replace_config({**data, **config.to_dict()})
         write_song_record(run.dir, song)
     run.write_state("stopped", -1)
     return run
@@ -363,8 +408,29 @@ def resume_run(run_id: str, store: RunStore, progress: Progress | None = None, a
     died is taken over; one that a live process holds is refused."""
     run = store.open(run_id)
     with run.lock():
+        note = _take_over(run)
+        if note and progress is not None:
+            progress({"type": "note", "message": note})
         Driver(run, run.run_config(), progress, address).resume()
     return run.id
+
+
+def _take_over(run: Run) -> str | None:
+    """What resume found (the caller holds the lock): a damaged state.json is rewritten from the
+    checkpoints; a state left 'running' means its process died without saying so. Returns the
+    sentence to show, or None when the run was simply stopped."""
+    state = run.state
+    gens = run.generations()
+    where = f"generation {gens[-1] + 1} of {run.run_config().run.generations}" if gens else "the start"
+    if "problem" in state:
+        run.write_state("stopped", gens[-1] if gens else -1)
+        return f"{state['problem']}: rebuilt it from the checkpoints (resuming after {where})"
+    if state["status"] in ("running", "waiting_votes"):
+        pid = state.get("pid")
+        who = f"pid {pid}" if isinstance(pid, int) else "its process"
+        return (f"{run.dir}: the run was left '{state['status']}' by {who}, which is gone (killed or crashed): "
+                f"taking it over after {where}")
+    return None
 
 
 def replay_selection(run: Run, g: int) -> dict:
@@ -394,6 +460,8 @@ def _print_progress(event: dict) -> None:
               f"degenerate {r['degenerate']} ({event['seconds']:.1f} s)", flush=True)
     elif event["type"] == "finished":
         print(f"finished: {event['contact_sheet']}", flush=True)
+    elif event["type"] == "note":
+        print(f"note: {event['message']}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,7 +49,8 @@ class Individual:
         r = self.result or Result()
         return IndividualRecord(self.id, self.generation, self.genome.to_json(), self.genome_id, list(self.parents),
                                 self.operator, self.score, r.stats, r.degenerate, r.error, r.warnings, r.cached_from,
-                                r.seconds, r.cpu_seconds, descriptors=r.descriptors)
+                                r.seconds, r.cpu_seconds, descriptors=r.descriptors,
+                                look=r.look)
 
     def to_offspring(self) -> OffspringRecord:
         return OffspringRecord(self.id, self.generation, self.genome.to_json(), self.genome_id, list(self.parents),

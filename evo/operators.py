@@ -26,6 +26,7 @@ from evo.code_mutation import (
     random_pixel_equation,
 )
 from evo.genome import Genome, ShaderGene, canonical, full_param_items, random_shape, random_wave
+from evo.mining.safe_ranges import SafeRange, SafeRanges
 
 # ---------------------------------------------------------------- MilkDrop 2's mash-up slots
 
@@ -81,7 +82,8 @@ def _set_block(g: Genome, name: str, value) -> None:
 # ---------------------------------------------------------------- crossbreed
 
 
-def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | None = None, mode: str = "genes") -> Genome:
+def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | None = None, mode: str = "genes",
+               decimals: int | None = 6) -> Genome:
     """A child of ``a`` and ``b``; ``ratio`` 0 is all ``a``, 1 is all ``b``.
 
     ``mode="genes"``: each float is ``a + ratio*(b - a)``; each bool/enum and each block (code
@@ -89,6 +91,7 @@ def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | No
     ``mode="slots"``: MilkDrop 2's mash-up: each of the five slots (general, motion, wave, warp,
     comp) comes whole from ``b`` with probability ``ratio``, values copied, not blended.
     Unknown keys and the header ride along from ``a`` (the header is fixed up for the shaders).
+    Blends are rounded to ``decimals`` (None: unrounded, as runs made before rounding existed).
     """
     if not 0.0 <= ratio <= 1.0 or math.isnan(ratio):
         raise ValueError(f"ratio must be between 0 and 1, not {ratio}")
@@ -109,7 +112,7 @@ def crossbreed(a: Genome, b: Genome, ratio: float = 0.5, rng: random.Random | No
         for key, spec in SCHEMA.items():
             va, vb = a.params[key], b.params[key]
             if spec.type == "float":
-                child.params[key] = _blend(va, vb, ratio)
+                child.params[key] = _blend(va, vb, ratio, decimals)
             elif _take_b(rng, ratio):
                 child.params[key] = vb
                 if va != vb:
@@ -131,12 +134,15 @@ def _take_b(rng: random.Random, ratio: float) -> bool:
     return rng.random() < ratio
 
 
-def _blend(va: float, vb: float, ratio: float) -> float:
+def _blend(va: float, vb: float, ratio: float, decimals: int | None) -> float:
+    """Rounded to ``decimals`` (6: as MilkDrop writes numbers), the child's file holds exactly the
+    value its genome has (no ``42.699998799999996``) and reads back to what was evaluated."""
     if ratio == 0.0:
         return va
     if ratio == 1.0:
         return vb
-    return va + ratio * (vb - va)
+    value = va + ratio * (vb - va)
+    return value if decimals is None else round(value, decimals)
 
 
 def _fix_header(child: Genome, a: Genome, b: Genome) -> None:
@@ -185,17 +191,23 @@ class MutationRates:
 INERT = frozenset({"fRating"})
 
 
-def mutate(genome: Genome, rng: random.Random, rates: MutationRates | None = None) -> Genome:
-    """A mutated copy: at least one gene always changes, and the result is repaired."""
+def mutate(genome: Genome, rng: random.Random, rates: MutationRates | None = None,
+           ranges: SafeRanges | None = None) -> Genome:
+    """A mutated copy: at least one gene always changes, and the result is repaired.
+
+    ``ranges`` (safe ranges mined from a corpus, evo.mining.safe_ranges): numeric steps are sized
+    by the corpus's typical width and never leave its safe range further than the value was, and
+    repair clamps into its limits; None keeps the schema's ranges. The same random numbers are
+    drawn either way."""
     rates = rates or MutationRates()
     g = genome.copy()
     changes: list[str] = []
-    _mutate_params(g, rng, rates, changes)
+    _mutate_params(g, rng, rates, changes, ranges)
     _mutate_blocks(g, rng, rates, changes)
     _mutate_code(g, rng, rates, changes)
     if not changes:  # a no-op child would only cost an evaluation
-        _force_step(g, rng, rates, changes)
-    g = repair(g)
+        _force_step(g, rng, rates, changes, ranges)
+    g = repair(g, ranges)
     g.origin = {"op": "mutate", "changes": changes}
     return g
 
@@ -212,15 +224,20 @@ def _live_params(g: Genome):
         yield full, owner, short, spec
 
 
-def step_value(value: float, spec: ParamSpec, rng: random.Random, sigma: float) -> float | int:
-    """A gaussian step scaled to the typical range, kept inside the valid range."""
-    lo, hi = spec.typical
+def step_value(value: float, spec: ParamSpec, rng: random.Random, sigma: float,
+               safe: SafeRange | None = None) -> float | int:
+    """A gaussian step scaled to the typical range, kept inside the valid range. Given a corpus
+    ``safe`` range: scaled to its typical width, and never further out of [lo, hi] than ``value``
+    was (a seed's own extreme value survives; mutation makes no new ones)."""
+    lo, hi = safe.typical if safe is not None and safe.width > 0 else spec.typical
     width = (hi - lo) or (spec.valid[1] - spec.valid[0]) or 1.0
     new = value + rng.gauss(0.0, sigma * width)
     if spec.type == "int":
         new = int(round(new))
         if new == value:
             new = value + rng.choice((-1, 1))
+    if safe is not None:
+        new = min(max(new, min(safe.lo, value)), max(safe.hi, value))
     new = spec.clamp(min(max(new, spec.valid[0]), spec.valid[1]))
     return round(new, 6) if isinstance(new, float) else new
 
@@ -230,11 +247,12 @@ def flip_value(value: int, spec: ParamSpec, rng: random.Random) -> int:
     return int(rng.choice(choices)) if choices else int(value)
 
 
-def _mutate_params(g: Genome, rng: random.Random, rates: MutationRates, changes: list[str]) -> None:
+def _mutate_params(g: Genome, rng: random.Random, rates: MutationRates, changes: list[str],
+                   ranges: SafeRanges | None = None) -> None:
     for full, owner, short, spec in _live_params(g):
         if spec.type in ("float", "int"):
             if rng.random() < rates.param:
-                owner[short] = step_value(owner[short], spec, rng, rates.sigma)
+                owner[short] = step_value(owner[short], spec, rng, rates.sigma, ranges and ranges.for_key(full))
                 changes.append(full)
         elif rng.random() < rates.flip:
             owner[short] = flip_value(owner[short], spec, rng)
@@ -294,12 +312,13 @@ def _code_slots(g: Genome):
             yield f"shape{k}_per_frame", s.per_frame
 
 
-def _force_step(g: Genome, rng: random.Random, rates: MutationRates, changes: list[str]) -> None:
+def _force_step(g: Genome, rng: random.Random, rates: MutationRates, changes: list[str],
+                ranges: SafeRanges | None = None) -> None:
     live = [item for item in _live_params(g) if item[3].type in ("float", "int")]
     full, owner, short, spec = live[rng.randrange(len(live))]
     old = owner[short]
     for _ in range(8):
-        owner[short] = step_value(old, spec, rng, max(rates.sigma, 0.05))
+        owner[short] = step_value(old, spec, rng, max(rates.sigma, 0.05), ranges and ranges.for_key(full))
         if owner[short] != old:
             break
     changes.append(full)
@@ -308,16 +327,21 @@ def _force_step(g: Genome, rng: random.Random, rates: MutationRates, changes: li
 # ---------------------------------------------------------------- repair
 
 
-def repair(genome: Genome) -> Genome:
-    """Values back inside their valid ranges (NaN/inf -> default), types coerced, text made writable.
+def repair(genome: Genome, ranges: SafeRanges | None = None) -> Genome:
+    """Values back inside their valid ranges (NaN/inf -> default), types coerced, text made writable;
+    with corpus ``ranges``, numeric values also inside their ``limits`` (the span healthy corpus
+    presets use, so no such preset is changed by it).
 
     The clamp part of a preset doctor: what comes out is a genome every MilkDrop reads the same.
     """
     g = genome.copy()
-    for _, owner, short, spec in full_param_items(g):
+    for full, owner, short, spec in full_param_items(g):
         value = owner.get(short, spec.default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             value = spec.default
+        safe = ranges.for_key(full) if ranges is not None and spec.type in ("float", "int") else None
+        if safe is not None and math.isfinite(value):
+            value = min(max(value, safe.limits[0]), safe.limits[1])
         owner[short] = spec.clamp(value)
         if spec.type == "float" and owner[short] == 0.0:
             owner[short] = 0.0  # no -0.0: it would hash differently from 0.0

@@ -94,8 +94,10 @@ class RunLock:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.close()
-            holder = lock_holder(self.path.parent)
-            raise StoreError(f"{self.path.parent}: run is running (pid {holder.get('pid') if holder else '?'})") from None
+            holder = lock_holder(self.path.parent) or {}
+            pid = holder.get("pid", "?")
+            raise StoreError(f"{self.path.parent}: run is running (pid {pid}, which holds {self.path.name}); "
+                             f"stop it first (Stop on the Runs page, or kill {pid})") from None
         fh.seek(0)
         fh.truncate()
         fh.write(json.dumps({"pid": os.getpid(), "start": process_start_time(os.getpid())}))

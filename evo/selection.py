@@ -32,6 +32,11 @@ Who may be a parent (the *pool*):
 
 Elites are the ``ga.elite`` best distinct genomes by combined score; the rest of the parents win
 tournaments of ``ga.tournament_size`` distinct candidates drawn from the pool.
+
+With diversity on (``ga.diversity = "sharing"``, :mod:`evo.niching`), tournaments compare the
+combined score *shared* among near-copies in the pool (a look with four close copies competes
+with about a quarter of its score), and elites are the best of distinct looks: no elite within
+``ga.niche_radius`` of a better one.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
+
 from evo.config import VotesSection, section_from
+from evo.niching import descriptors_of, niche_counts, shared
 
 BEST_WEIGHT = 2.0  # a "best of generation" vote counts as much as two likes in VoteSummary.score
 
@@ -150,6 +158,12 @@ class PoolEntry:
     combined: float
     votes: VoteSummary | None
     reentered: bool = False
+    niche: float = 1.0  # how many near-copies share its score (fitness sharing; 1 = none)
+    fitness: float | None = None  # what tournaments compare: combined, or combined shared by its niche
+
+    @property
+    def rank(self) -> float:
+        return self.combined if self.fitness is None else self.fitness
 
 
 @dataclass
@@ -162,13 +176,20 @@ class ParentPool:
     elite_rank: dict[str, int] = field(default_factory=dict)
     wins: dict[str, list[str]] = field(default_factory=dict)  # winner id -> opponents over all its wins
     win_count: dict[str, int] = field(default_factory=dict)
+    radius: float = 0.0  # > 0: fitness sharing and distinct elites (evo.niching)
+    vectors: dict[int, Any] = field(default_factory=dict, repr=False)  # candidate index -> its descriptors
+    draws: list[int] = field(default_factory=list, repr=False)  # proportional selection: draws still to hand out
+    proportional: bool = False  # parents were drawn in proportion to their (shared) scores, not by tournament
 
     @classmethod
-    def build(cls, members: list, archive: Iterable, votes: dict[str, VoteSummary], rule: VoteRule) -> "ParentPool":
+    def build(cls, members: list, archive: Iterable, votes: dict[str, VoteSummary], rule: VoteRule,
+              sharing: tuple[float, float] | None = None, roots: dict | None = None) -> "ParentPool":
         """Current members minus the disliked, plus the best liked earlier genomes (see module doc).
 
         ``archive``: earlier evaluated members, one per genome, in a fixed order (resume rebuilds
-        the same order), so the pool is a pure function of its inputs.
+        the same order), so the pool is a pure function of its inputs. ``sharing``: (radius,
+        alpha) of fitness sharing (evo.niching), or None for plain combined scores; ``roots``:
+        individual id -> the seeds it descends from, for sharing by family too.
         """
 
         def cand(m, reentered=False):
@@ -186,19 +207,43 @@ class ParentPool:
         back = [cand(m, True) for m in archive
                 if m.genome_id not in present and not m.error and rule.liked(votes.get(m.genome_id))]
         back.sort(key=lambda c: (-c.combined, c.member.id))
-        return cls(rule, kept + back[: max(0, rule.reentry)], excluded)
+        pool = cls(rule, kept + back[: max(0, rule.reentry)], excluded)
+        if sharing is not None:
+            pool.share(*sharing, roots=roots)
+        return pool
+
+    def share(self, radius: float, alpha: float, roots: dict | None = None) -> None:
+        """Fitness sharing over the pool's behaviour descriptors and, with ``roots``, families
+        (candidates without descriptors, e.g. failed ones, form niches of their own)."""
+        self.radius = float(radius)
+        found = [(i, v) for i, c in enumerate(self.candidates) if (v := descriptors_of(c.member)) is not None]
+        families = None if roots is None else [roots.get(self.candidates[i].member.id, frozenset()) for i, _ in found]
+        counts = niche_counts(np.array([v for _, v in found]), radius, alpha, families) if found else []
+        for (i, _), n in zip(found, counts):
+            c = self.candidates[i]
+            c.niche = float(n)
+            c.fitness = shared(c.combined, c.niche)
+        self.vectors = dict(found)
 
     def elites(self, n: int) -> list[PoolEntry]:
+        """The ``n`` best distinct genomes by combined score; with sharing, also distinct looks
+        (none within the niche radius of a better elite)."""
         order = sorted(range(len(self.candidates)), key=lambda i: (-self.candidates[i].combined, i))
-        out, seen = [], set()
+        out, seen, taken = [], set(), []
         for i in order:
             c = self.candidates[i]
             if len(out) >= n:
                 break
-            if c.member.genome_id not in seen and not c.member.error:
-                seen.add(c.member.genome_id)
-                out.append(c)
-                self.elite_rank[c.member.id] = len(out)
+            if c.member.genome_id in seen or c.member.error:
+                continue
+            v = self.vectors.get(i)
+            if self.radius > 0 and v is not None and any(np.linalg.norm(v - t) < self.radius for t in taken):
+                continue
+            seen.add(c.member.genome_id)
+            if v is not None:
+                taken.append(v)
+            out.append(c)
+            self.elite_rank[c.member.id] = len(out)
         return out
 
     def tournament(self, py: random.Random, size: int, avoid: str | None = None) -> PoolEntry:
@@ -207,7 +252,7 @@ class ParentPool:
         n = len(self.candidates)
         for _ in range(3):
             drawn = py.sample(range(n), min(size, n))
-            win = max(drawn, key=lambda i: (self.candidates[i].combined, -i))
+            win = max(drawn, key=lambda i: (self.candidates[i].rank, -i))
             if self.candidates[win].member.genome_id != avoid:
                 break
         c = self.candidates[win]
@@ -215,6 +260,21 @@ class ParentPool:
         self.win_count[pid] = self.win_count.get(pid, 0) + 1
         opponents = self.wins.setdefault(pid, [])
         opponents += [self.candidates[i].member.id for i in drawn if i != win and self.candidates[i].member.id not in opponents]
+        return c
+
+    def draw(self, py: random.Random, avoid: str | None = None) -> PoolEntry:
+        """A parent drawn in proportion to its (shared) score, by stochastic universal sampling:
+        each round hands every candidate the floor or ceiling of its expected number of draws (two
+        per candidate in a round), in shuffled order, so a family with a fair score is never
+        left out by bad luck, as tournaments leave out everyone below the top. A draw of genome
+        ``avoid`` is swapped for the next that is not."""
+        self.proportional = True
+        if not self.draws:
+            self.draws = universal_sample(py, [max(c.rank, 0.0) for c in self.candidates], 2 * len(self.candidates))
+        k = next((j for j, i in enumerate(self.draws) if self.candidates[i].member.genome_id != avoid), 0)
+        c = self.candidates[self.draws.pop(k)]
+        self.win_count[c.member.id] = self.win_count.get(c.member.id, 0) + 1
+        self.wins.setdefault(c.member.id, [])
         return c
 
     def reasons(self) -> list[dict]:
@@ -226,13 +286,21 @@ class ParentPool:
         for pid in chosen:
             c = by_id[pid]
             why = f"({self.rule.explain(c.member.score, c.votes)})"
+            if c.fitness is not None and c.niche > 1.0 + 1e-9:
+                why = why[:-1] + f"; shared with {c.niche:.1f} relatives by look or family: {c.fitness:.2f})"
             clauses = []
             if c.reentered:
                 clauses.append(f"re-entered from generation {c.member.generation} on votes")
             if pid in self.elite_rank:
                 rank = self.elite_rank[pid]
                 clauses.append(f"elite #{rank}: {ordinal(rank)} combined score {c.combined:.2f} {why}")
-            if pid in self.win_count:
+            if pid in self.win_count and self.proportional:
+                times = self.win_count[pid]
+                text = f"drawn {times} time{'s' if times > 1 else ''} in proportion to its score"
+                if pid not in self.elite_rank:
+                    text += f": combined score {c.combined:.2f} {why}"
+                clauses.append(text)
+            elif pid in self.win_count:
                 times = self.win_count[pid]
                 opp = self.wins[pid]
                 against = f" vs {', '.join(opp[:4])}{' ...' if len(opp) > 4 else ''}" if opp else " (drawn alone)"
@@ -240,8 +308,11 @@ class ParentPool:
                 if pid not in self.elite_rank:
                     text += f": combined score {c.combined:.2f} {why}"
                 clauses.append(text)
-            out.append({"id": pid, "reason": "; ".join(clauses), "combined": c.combined, "machine": c.member.score,
-                        "generation": c.member.generation, "reentered": c.reentered})
+            entry = {"id": pid, "reason": "; ".join(clauses), "combined": c.combined, "machine": c.member.score,
+                     "generation": c.member.generation, "reentered": c.reentered}
+            if c.fitness is not None:
+                entry.update(niche=round(c.niche, 4), shared=c.fitness)
+            out.append(entry)
         return out
 
     def votes_used(self) -> dict[str, dict]:
@@ -254,6 +325,46 @@ class ParentPool:
 def select_tournament(pool: ParentPool, rng: random.Random, size: int, avoid: str | None = None) -> PoolEntry:
     """The toolbox's ``select``: one tournament winner from the pool (see :meth:`ParentPool.tournament`)."""
     return pool.tournament(rng, size, avoid)
+
+
+def select_proportional(pool: ParentPool, rng: random.Random, avoid: str | None = None) -> PoolEntry:
+    """The toolbox's ``select`` with diversity on: a draw in proportion to the shared score
+    (see :meth:`ParentPool.draw`)."""
+    return pool.draw(rng, avoid)
+
+
+def universal_sample(py: random.Random, weights: list[float], n: int) -> list[int]:
+    """``n`` indices by stochastic universal sampling (Baker 1987) on ``weights`` (all equal when
+    they sum to nothing), shuffled."""
+    total = float(sum(weights))
+    if total <= 0.0:
+        weights, total = [1.0] * len(weights), float(len(weights))
+    step = total / n
+    pointer = py.random() * step
+    out, acc = [], 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        while pointer < acc and len(out) < n:
+            out.append(i)
+            pointer += step
+    while len(out) < n:  # rounding at the very end
+        out.append(len(weights) - 1)
+    py.shuffle(out)
+    return out
+
+
+def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, similarity,
+                  pool: int = 500) -> list[str]:
+    """Ids of ``k`` of ``individuals`` (healthy ones, the ``pool`` best by combined score): the
+    best first, then each next the best trade of combined score against its look similarity to
+    those before it (``similarity(a, b)`` on records; evo.niching.pick_distinct)."""
+    from evo.niching import pick_distinct
+
+    def combined(i) -> float:
+        return rule.combined(i.score, by_genome.get(i.genome_id or i.id))
+
+    healthy = sorted((i for i in individuals if not i.error and i.score is not None), key=lambda i: (-combined(i), i.id))
+    return [i.id for i in pick_distinct(healthy[:pool], k, combined, similarity)]
 
 
 def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int) -> list[str]:

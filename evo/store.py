@@ -17,6 +17,7 @@ Layout (``runs/<run-id>/``)::
     individuals/<ind-id>/          preset.milk, preview.webp, still.png
     votes.sqlite                   votes(id, ind_id, generation, voter, value, best, time): evo.vote_log
     hall_of_fame.png               contact sheet written when a run finishes
+    archive_centroids.json         quality-diversity runs: the CVT centroids of the archive (evo.qd)
     export/                        exported .milk files
 
 Beside the runs, ``runs/_scratch/<kind>/<name>/`` holds what the UI makes on the way (uploaded
@@ -34,11 +35,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evo.checkpoint import Checkpoint, CheckpointError, IndividualRecord
+from evo.checkpoint import ArchiveRecord, Checkpoint, CheckpointError, IndividualRecord
 from evo.config import ConfigError, RunConfig
 from evo.run_folder import (SAFE_ID, RunLock, StoreError, atomic_write_json, launch, lock_holder, now_iso,
                             read_json, stop)
-from evo.selection import VoteRule, VoteSummary, rank_best
+from evo.selection import VoteRule, VoteSummary, rank_best, rank_distinct
 from evo.vote_log import Vote, VoteLog
 from renderer.output.files import atomic_copy
 
@@ -151,6 +152,13 @@ class Run(VoteLog):
         self._index: dict[str, int] | None = None
         self._genome_index: dict[str, str] = {}
 
+    def replace_config(self, config: dict) -> None:
+        """Write the run's config anew (keeping its id and creation time): what a run learns of its
+        inputs before it starts, such as a song's beats."""
+        data = {**config, "id": self.id, "created": self.config.get("created", now_iso())}
+        atomic_write_json(self.dir / "config.json", data)
+        self.config = read_json(self.dir / "config.json")
+
     def run_config(self) -> RunConfig:
         """The run's configuration as the driver uses it."""
         data = {k: v for k, v in self.config.items() if k not in ("id", "created", "branch")}
@@ -171,12 +179,19 @@ class Run(VoteLog):
 
     @property
     def state(self) -> dict:
+        """state.json. A missing one reads 'stopped' before generation 0; a damaged one reads
+        'stopped' at the last checkpoint with ``problem`` saying what was wrong (the checkpoints are
+        the run: state.json only caches where it stands, and resume rewrites it)."""
         path = self.dir / "state.json"
         if not path.exists():
             return {"status": "stopped", "generation": -1}
-        data = read_json(path)
-        if not isinstance(data, dict) or data.get("status") not in STATUSES:
-            raise StoreError(f"{path}: not a run state (status must be one of {STATUSES})")
+        try:
+            data = read_json(path)
+            if not isinstance(data, dict) or data.get("status") not in STATUSES:
+                raise StoreError(f"{path}: not a run state (status must be one of {STATUSES})")
+        except StoreError as exc:
+            gens = self.generations()
+            return {"status": "stopped", "generation": gens[-1] if gens else -1, "problem": str(exc)}
         return data
 
     @property
@@ -322,11 +337,66 @@ class Run(VoteLog):
         return [dict(p) for p in nxt.parents] if nxt is not None else []
 
     def best(self, k: int) -> list[str]:
-        """The ``k`` best distinct genomes over all generations, by the combined machine + vote
-        score selection uses (votes by genome over the whole run)."""
+        """The ``k`` best *most distinct* presets by the combined machine + vote score selection
+        uses (votes by genome over the whole run): the best first, then each next the best trade
+        of score against looking like those before it (evo.niching.pick_distinct). Candidates
+        are each genome's best individual over all generations (GA), or the archive's elites
+        (quality diversity)."""
         votes, _ = self.genome_votes()
-        everyone = [ind for g in self.generations() for ind in self.load_generation(g)]
-        return rank_best(everyone, votes, self.vote_rule(), k)
+        rule = self.vote_rule()
+        archive = self.archive()
+        if archive is not None:
+            candidates = [self.individual(e.id) for e in archive.elites]
+        else:
+            everyone = [ind for g in self.generations() for ind in self.load_generation(g)]
+            ranked = rank_best(everyone, votes, rule, len(everyone))
+            candidates = [self.individual(i) for i in ranked]
+        return rank_distinct(candidates, votes, rule, k, self.look_rule().similarity)
+
+    # ---- quality diversity
+
+    @property
+    def is_qd(self) -> bool:
+        run = self.config.get("run")
+        return isinstance(run, dict) and run.get("search") == "qd"
+
+    def look_rule(self):
+        """The run's "same look" rule (``[ga] hall_of_fame_distance / _ssim``)."""
+        from evo.niching import LookRule
+
+        ga = self.config.get("ga") if isinstance(self.config.get("ga"), dict) else {}
+        default = LookRule()
+        try:
+            return LookRule(float(ga.get("hall_of_fame_distance", default.distance)),
+                            float(ga.get("hall_of_fame_ssim", default.ssim)))
+        except (TypeError, ValueError):
+            return default
+
+    @property
+    def centroids_path(self) -> Path:
+        return self.dir / "archive_centroids.json"
+
+    def read_centroids(self) -> dict | None:
+        return read_json(self.centroids_path) if self.centroids_path.is_file() else None
+
+    def write_centroids(self, data: dict) -> None:
+        atomic_write_json(self.centroids_path, data)
+
+    def archive(self, g: int | None = None) -> ArchiveRecord | None:
+        """The quality-diversity archive after batch ``g`` (default: the last); None for a GA run."""
+        gens = self.generations()
+        if not gens:
+            return None
+        return self.read_checkpoint(gens[-1] if g is None else g).archive
+
+    def newest_elites(self, k: int) -> list[Individual]:
+        """The ``k`` elites that entered the archive last (newest batch first, then by objective):
+        what the Vote page of a quality-diversity run shows."""
+        archive = self.archive()
+        if archive is None:
+            return []
+        order = sorted(archive.elites, key=lambda e: (-e.batch, -e.objective, e.id))
+        return [self.individual(e.id) for e in order[: max(0, k)]]
 
     def export(self, ind_ids: list[str], out_dir: str | os.PathLike | None = None) -> list[Path]:
         """Copy the individuals' presets, ranked, into ``out_dir`` (made only once every id is known)."""

@@ -114,6 +114,15 @@ class VoteLog:
             latest[(v.ind_id, v.voter)] = v
         return sum(1 for v in latest.values() if v.value or v.best)
 
+    def vote_count_since(self, vote_id: int) -> int:
+        """Like :meth:`vote_count`, over the votes after ``vote_id`` on any generation: what an
+        interactive quality-diversity run waits for (its Vote page shows elites of many batches)."""
+        latest: dict[tuple[str, str], tuple] = {}
+        for r in self._select_votes("SELECT ind_id, voter, value, best FROM votes WHERE id > ? ORDER BY id",
+                                    (int(vote_id),)):
+            latest[(r[0], r[1])] = r
+        return sum(1 for r in latest.values() if r[2] or r[3])
+
     def last_vote_id(self) -> int:
         votes = self._select_votes("SELECT MAX(id) FROM votes", ())
         return int(votes[0][0] or 0) if votes else 0

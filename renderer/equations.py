@@ -20,7 +20,9 @@ except where noted):
     y = 0.5+value2 and r g b a (the per-frame results) are reset.
   * Shape per-frame runs once per instance; every instance starts from the shape's
     parameters with instance = 0..num_inst-1, q from the frame, t from post-init.
-A block that does not compile is treated as empty; its EELError is kept in `errors`.
+A block that does not compile is treated as empty; its EELError is kept in `errors`. A statement
+that does not parse is left out and the rest of its block runs, as MilkDrop 2's ns-eel2 does
+(compiled statement by statement); `errors` names it too.
 """
 from __future__ import annotations
 
@@ -121,10 +123,12 @@ class PresetEquations:
 
     def _compile(self, lines, section):
         try:
-            block = compile_block(lines or [], section)
+            block = compile_block(lines or [], section, skip_bad_statements=True)
         except EELError as e:
             self.errors.append(e)
             return None
+        self.errors.extend(EELError(e.section, e.line, e.col, f"{e.message} (statement skipped, as MilkDrop 2 does)")
+                           for e in block.skipped)
         return None if block.empty else block
 
     # -- per frame ------------------------------------------------------------------------
@@ -282,7 +286,7 @@ class PresetEquations:
         if block is None:
             cols = _instances_without_code(vm, per_item, count)
         else:
-            cols = block._run_items_raw(vm, per_item, count, SHAPE_OUT, reset_budget_each=True)
+            cols = block._run_items_raw(vm, per_item, count, SHAPE_OUT)  # one loop budget for all instances
         cols["thickoutline"], cols["enabled"] = cols["thick"], 1.0
         # one dict per instance: a copy of the values all instances share, then the rest
         base = {name: (None if isinstance(cols[name], list) else float(cols[name]))

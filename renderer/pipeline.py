@@ -11,7 +11,10 @@ One frame, in MilkDrop 2's order (milkdropfs.cpp RenderFrame; butterchurn render
   6. composite (echo, gamma, hue, brighten/darken/solarize/invert), or the preset's comp shader,
      into the output, read back.
 Steps 2-5 draw into the 8-bit feedback image that the next frame warps; step 6 does not, so a
-frame nobody reads (``render(..., keep=...)``) skips it without changing any later frame.
+frame nobody reads (``render(..., keep=...)``) skips it without changing any later frame, and a
+frame only *probed* (``render(..., probe=...)``) composites into a tiny PROBE_SIZE picture
+instead: enough for the brightness of large areas (the flash check of every frame) at a
+fraction of a full composite and readback.
 
 Shader containment: a warp or comp shader that fails to translate or compile, or that raises a GL
 error while drawing, turns that stage back into the MilkDrop 1 path and is recorded in the
@@ -38,6 +41,11 @@ from renderer.shaders.passes import ShaderStages
 from renderer.stages.warp_mesh import WarpMesh
 
 #: MilkDrop's default time between presets; ``progress`` runs 0 -> 1 over it, then stays at 1.
+RENDER_VERSION = 1
+"""Bump when a change to any stage, the EEL compiler or the shader translation alters a rendered
+pixel: caches of rendered results (the corpus dataset, evo.mining) are keyed by it and redo
+everything after a bump."""
+
 PRESET_SECONDS = 16.0
 
 #: AudioFrames memoised per analyzer (~9 KB each): a GA candidate's 90 frames and then some.
@@ -96,6 +104,10 @@ class LoadReport:
         self.stages[stage] = "fallback"
 
 
+PROBE_SIZE = 16
+"""Width and height of a probed frame's picture (see ``Renderer.render``)."""
+
+
 @dataclass
 class FrameTimings:
     """Seconds spent per part of the frame, summed over frames (for the benchmark)."""
@@ -144,6 +156,7 @@ class Renderer:
         self._wave_stages = [st for st in (self.shapes, self.waves, self.waveform) if st is not None]
         self._equations_cls = _optional("renderer.equations", "PresetEquations") or StaticEquations
         self._readback = np.empty((self.height, self.width, 4), np.uint8)
+        self._probe: tuple | None = None  # (texture, framebuffer, buffer) made by the first probe
         self._audio_cache: tuple[int, object] | None = None
         self._audio_frames: dict = {}  # "analyzer" -> the analyzer they come from; k -> AudioFrame
         self._default_audio = None
@@ -191,7 +204,7 @@ class Renderer:
         with current(self.ctx):
             tex.write(np.ascontiguousarray(img[::-1]).tobytes())
 
-    def render(self, n_frames: int, audio=None, keep=None):
+    def render(self, n_frames: int, audio=None, keep=None, composite_all: bool = False, probe=None):
         """Iterator of the next ``n_frames`` frames (continues from the last frame rendered).
 
         ``keep``: None reads every frame back; otherwise a container of 0-based indices into
@@ -199,7 +212,13 @@ class Renderer:
         other one is still rendered into the feedback image (so the picture evolves exactly as
         without ``keep``) but yields None. The composite never feeds back, so the frames that
         are read are the same bytes either way; a GA that scores 20-odd of 90 frames saves the
-        composite pass and the readback of the rest.
+        composite pass and the readback of the rest. ``composite_all`` composites the others
+        too, without reading them back: the work a player does to show every frame
+        (``liandan render --every K``, and speed comparisons with one).
+
+        ``probe``: indices of frames outside ``keep`` to composite at PROBE_SIZE x PROBE_SIZE
+        instead of skipping; they are yielded as that small HxWx3 picture (the composite of a
+        frame, sampled coarsely: its large-area brightness and colour, not its detail).
         """
         self._check_alive()
         if self.preset is None:
@@ -208,8 +227,10 @@ class Renderer:
         for i in range(int(n_frames)):
             self.frame += 1
             af = self._audio_frame(analyzer, self.frame)
+            read = keep is None or i in keep
             with current(self.ctx):
-                frame = self._render_frame(self.frame, af, keep is None or i in keep)
+                probed = probe is not None and not read and i in probe
+                frame = self._render_frame(self.frame, af, read, composite=read or composite_all, probe=probed)
             yield frame
 
     def release(self) -> None:
@@ -224,7 +245,7 @@ class Renderer:
                 if stage is not None:
                     stage.release()
             self._release_shaders()
-            for tex, fbo in self._targets + [(self._out_tex, self._out_fbo)]:
+            for tex, fbo in self._targets + [(self._out_tex, self._out_fbo)] + ([self._probe[:2]] if self._probe else []):
                 fbo.release()
                 tex.release()
 
@@ -304,19 +325,20 @@ class Renderer:
         return np.random.default_rng([self.seed, 0x4D44]).random(4)
 
     def _analyzer(self, audio):
-        from renderer.audio import AudioAnalyzer, AudioTrack, default_analyzer
+        from renderer.audio import AudioAnalyzer, AudioStream, AudioTrack, default_analyzer
 
         if audio is None:
             if self._default_audio is None or self._default_audio.fps != self.fps:
                 self._default_audio = default_analyzer(fps=self.fps, seed=self.seed)
             return self._default_audio
-        if isinstance(audio, AudioTrack):
+        if isinstance(audio, (AudioTrack, AudioStream)):
             if self._audio_cache is None or self._audio_cache[0] is not audio:
                 self._audio_cache = (audio, AudioAnalyzer(audio, fps=self.fps))
             return self._audio_cache[1]
         if hasattr(audio, "frame"):
             return audio
-        raise TypeError(f"audio must be an AudioTrack, an AudioAnalyzer or None, not {type(audio).__name__}")
+        raise TypeError(f"audio must be an AudioTrack, an AudioStream, an AudioAnalyzer or None, "
+                        f"not {type(audio).__name__}")
 
     def _audio_frame(self, analyzer, k: int):
         """``analyzer.frame(k)``, memoised: a GA renders frames 1..90 of the same music for every
@@ -349,9 +371,11 @@ class Renderer:
             "aspectx": 1.0 / self.aspect_x, "aspecty": 1.0 / self.aspect_y,
         }
 
-    def _render_frame(self, k: int, af, read: bool = True) -> np.ndarray | None:
-        """Frame ``k`` into the feedback image; composited and read back only when ``read``
-        (the composite writes a separate output image that nothing else samples)."""
+    def _render_frame(self, k: int, af, read: bool = True, composite: bool = True,
+                      probe: bool = False) -> np.ndarray | None:
+        """Frame ``k`` into the feedback image; composited when ``composite`` and read back
+        when ``read`` (the composite writes a separate output image that nothing else samples),
+        or composited and read back at PROBE_SIZE when ``probe``."""
         tm = self.timings
         t0 = _time.perf_counter()
         t = k / self.fps
@@ -384,17 +408,23 @@ class Renderer:
 
         frame = None
         if read:
-            self._out_fbo.use()
+            out_fbo, buffer = self._out_fbo, self._readback
+        elif probe:
+            out_fbo, buffer = self._probe_target()
+        else:  # composited for show (composite_all) or not at all; never read back
+            out_fbo, buffer = (self._out_fbo if composite else None), None
+        if out_fbo is not None:
+            out_fbo.use()
             if sh is None or sh.comp is None or not self._shader_pass(
-                    "comp", lambda: sh.comp.draw(fv, dst_tex, self._out_fbo), k):
-                self._out_fbo.use()
+                    "comp", lambda: sh.comp.draw(fv, dst_tex, out_fbo), k):
+                out_fbo.use()
                 self.composite.draw(dst_tex, fv, t, self._rand_start)
         if self.profile:
             self.ctx.finish()
         t3 = _time.perf_counter()
-        if read:
-            self._out_fbo.read_into(self._readback, components=4)
-            frame = np.ascontiguousarray(self._readback[::-1, :, :3])
+        if buffer is not None:
+            out_fbo.read_into(buffer, components=4)
+            frame = np.ascontiguousarray(buffer[::-1, :, :3])
         t4 = _time.perf_counter()
         tm.equations += t1 - t0
         tm.mesh += t2 - t1
@@ -402,3 +432,10 @@ class Renderer:
         tm.readback += t4 - t3
         tm.frames += 1
         return frame
+
+    def _probe_target(self) -> tuple:
+        """The small framebuffer probed frames composite into, and its readback buffer."""
+        if self._probe is None:
+            tex, fbo = rgba8_target(self.ctx, PROBE_SIZE, PROBE_SIZE)
+            self._probe = (tex, fbo, np.empty((PROBE_SIZE, PROBE_SIZE, 4), np.uint8))
+        return self._probe[1], self._probe[2]

@@ -35,3 +35,15 @@ def runs(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     monkeypatch.setenv("LIANDAN_RUNS_DIR", str(root))
     return root
+
+
+@pytest.fixture(scope="session")
+def mined_corpus(tmp_path_factory):
+    """A small real corpus (tests/mining_helpers.make_corpus) mined once at the tiny mining render:
+    (corpus folder, dataset folder, MineSummary). Tests that change it work on a copy."""
+    from evo.mining.mine import mine
+    from mining_helpers import TINY, make_corpus
+
+    corpus = make_corpus(tmp_path_factory.mktemp("mining_corpus"))
+    out = tmp_path_factory.mktemp("mining_dataset") / "ds"
+    return corpus, out, mine([corpus], out, settings=TINY, workers=1)

@@ -67,4 +67,4 @@ def test_cache_is_bounded_least_recently_used_first(monkeypatch):
     assert compile_block("a = 0;", "s")._scalar is first._scalar  # a hit makes it the newest
     compile_block("a = 4;", "s")                                   # evicts "a = 1;"
     assert len(block_mod._COMPILED) == 4
-    assert ("a = 0;", "s") in block_mod._COMPILED and ("a = 1;", "s") not in block_mod._COMPILED
+    assert ("a = 0;", "s", False) in block_mod._COMPILED and ("a = 1;", "s", False) not in block_mod._COMPILED

@@ -1,4 +1,9 @@
-"""Every code block of the projectM corpus compiles, except the 3 MilkDrop itself rejects."""
+"""Every code block of the projectM corpus compiles.
+
+Three per-pixel blocks hold `q2=below(rad,.-53);`, a typo that MilkDrop 2 still compiles: its
+ns-eel2 lexer reads a lone `.` as a floating-point constant, 0 (atof), so the line is
+below(rad, -53). They used to be refused here.
+"""
 from pathlib import Path
 
 import numpy as np
@@ -8,14 +13,7 @@ from renderer.equations import PresetEquations
 from renderer.milk.preset import load_milk
 
 ROOT = Path("/usr/share/projectM/presets")
-
-# per_pixel_1 = "q2=below(rad,.-53);" -- a typo; '.' followed by '-' is no number, and
-# MilkDrop 2's ns-eel2 rejects the block too (census section 3), so it runs as empty there.
-KNOWN_FAILURES = {
-    ("presets_tryptonaut/Redi Jedi + Studio Music - Shimmering Love.milk", "per_pixel"),
-    ("presets_milkdrop_104/Studio Music and Redi Jedi - Shimmering Love (remix).milk", "per_pixel"),
-    ("presets_milkdrop_104/Studio Music and Redi Jedi - Passionate Behavior.milk", "per_pixel"),
-}
+KNOWN_FAILURES: set = set()
 
 INPUTS = dict(time=1.0, frame=30, fps=30, progress=0.1, bass=1.2, mid=0.9, treb=1.1,
               bass_att=1.1, mid_att=1.0, treb_att=1.0, meshx=16, meshy=12, pixelsx=512,

@@ -182,11 +182,62 @@ def test_error_names_section_line_and_column():
     assert err.col == 9 and "wave2_per_point line 2" in str(err)
 
 
-@pytest.mark.parametrize("code", ["q2=below(rad,.-53);", "x = foo(1);", "x = sin(1, 2);",
-                                  "3 = x;", "x = (1 + 2;", "x = 1 @ 2;"])
+@pytest.mark.parametrize("code", ["x = foo(1);", "x = sin(1, 2);",
+                                  "3 = x;", "x = (1 + 2;", "x = 1 @ 2;", "x = 0.99l;"])
 def test_bad_code_raises_eelerror(code):
     with pytest.raises(EELError):
         compile_block(code, "per_pixel")
+
+
+def run_code(code: str, **start) -> dict:
+    vm = VM(Runtime())
+    vm.vars.update({k: float(v) for k, v in start.items()})
+    compile_block(code, "per_frame", skip_bad_statements=True).run(vm)
+    return vm.vars
+
+
+def test_a_lone_dot_is_zero_as_in_milkdrop():
+    # ns-eel2's lexer takes "." as a floating-point constant; atof(".") is 0
+    v = run_code("x = .; y = below(-60, .-53); z = 2*.+1;")
+    assert (v["x"], v["y"], v["z"]) == (0.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("call,expect", [
+    ("_aboeq(3, 3)", 1.0), ("_aboeq(2, 3)", 0.0), ("_beleq(3, 3)", 1.0), ("_below(2, 3)", 1.0),
+    ("_above(2, 3)", 0.0), ("_equal(2, 2)", 1.0), ("_noteq(2, 2)", 0.0), ("_and(1, 0)", 0.0),
+    ("_or(1, 0)", 1.0), ("_not(0)", 1.0), ("_mod(7, 4)", 3.0), ("_if(0, 5, 6)", 6.0),
+    ("_add(2, 3)", 5.0), ("_sub(2, 3)", -1.0), ("_mul(2, 3)", 6.0), ("_div(3, 2)", 1.5),
+])
+def test_ns_eel2_internal_names_are_their_operators(call, expect):
+    assert run_code(f"r = {call};")["r"] == expect
+
+
+@pytest.mark.parametrize("call,expect", [
+    ("_set(a, 5)", 5.0), ("_addop(a, 5)", 7.0), ("_subop(a, 5)", -3.0), ("_mulop(a, 5)", 10.0),
+    ("_divop(a, 4)", 0.5), ("_modop(a, 3)", 2.0), ("_powop(a, 3)", 8.0), ("_orop(a, 5)", 7.0),
+    ("_andop(a, 3)", 2.0),
+])
+def test_ns_eel2_internal_assignments_change_their_variable(call, expect):
+    v = run_code(f"r = {call};", a=2)
+    assert v["a"] == expect and v["r"] == expect
+
+
+def test_internal_memory_names_reach_the_buffers():
+    v = run_code("_mem(3) = 4; _gmem(5) = 6; a = megabuf(3) + gmegabuf(5);")
+    assert v["a"] == 10.0
+
+
+def test_a_statement_that_does_not_parse_is_skipped_and_the_rest_runs():
+    # MilkDrop 2 compiles ;-separated statements one by one and leaves out one that fails
+    block = compile_block(["a = 1;", "b = 0.99l;", "c = 3; d = (;", "e = 5;"], "per_frame",
+                          skip_bad_statements=True)
+    vm = VM(Runtime())
+    block.run(vm)
+    assert vm.vars["a"] == 1.0 and vm.vars["c"] == 3.0 and vm.vars["e"] == 5.0
+    assert "b" not in vm.vars or vm.vars["b"] == 0.0
+    assert [(e.section, e.line) for e in block.skipped] == [("per_frame", 2), ("per_frame", 3)]
+    with pytest.raises(EELError):  # the strict form still refuses the block
+        compile_block(["a = 1;", "b = 0.99l;"], "per_frame")
 
 
 def test_block_reports_reads_writes():

@@ -107,11 +107,19 @@ def test_custom_shape_instances():
 
 
 def test_broken_block_is_empty_and_reported():
-    eq = PresetEquations(preset(per_frame="zoom = 2;", per_pixel="q2=below(rad,.-53);"))
+    eq = PresetEquations(preset(per_frame="zoom = 2;", per_pixel="q2=below(rad,);"))
     assert [e.section for e in eq.errors] == ["per_pixel"] and eq.errors[0].line == 1
     assert eq.pixel_block is None
     assert eq.begin_frame(INPUTS)["zoom"] == 2.0
     assert eq.section_status()["per_pixel"].startswith("per_pixel line 1")
+
+
+def test_a_bad_statement_is_left_out_and_the_rest_of_its_block_runs():
+    # MilkDrop 2 compiles statement by statement: `rot = 0.99l` fails there too, `zoom` runs
+    eq = PresetEquations(preset(per_frame="zoom = 1.5; rot = 0.99l; warp = 0.25;"))
+    fv = eq.begin_frame(INPUTS)
+    assert fv["zoom"] == 1.5 and fv["warp"] == 0.25
+    assert [e.section for e in eq.errors] == ["per_frame"] and "skipped" in eq.errors[0].message
 
 
 def test_same_seed_same_values():
@@ -122,3 +130,19 @@ def test_same_seed_same_values():
         fv = frames(eq, 2)[-1]
         runs.append((fv["q3"], tuple(eq.per_pixel(fv, *(np.zeros(6),) * 4)["zoom"])))
     assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_shape_loop_budget_is_per_frame_across_instances(monkeypatch):
+    """A heavy loop() in a shape with many instances shares one budget per frame (it used to get a
+    fresh one per instance: 1024 x 4M steps, minutes per frame); the next frame starts afresh."""
+    import renderer.eel.runtime as rt
+
+    monkeypatch.setattr(rt, "LOOP_BUDGET", 20_000)
+    shape = "\n".join(["shapecode_0_enabled=1", "shapecode_0_num_inst=100",
+                       "shape_0_per_frame1=n = 0; loop(1000, n = n + 1); x = n;"])
+    eq = PresetEquations(preset(shapecode=shape))
+    for frame in range(2):
+        fv = eq.begin_frame({**INPUTS, "frame": frame})
+        steps = [i["x"] for i in eq.shape_instances(0, fv)]
+        assert len(steps) == 100 and steps[:20] == [1000.0] * 20
+        assert sum(steps) == 20_000 and steps[20:] == [0.0] * 80

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from evo.fitness.candidate import evaluate_preset, make_analyzer, make_renderer
+from evo.fitness.candidate import CANDIDATE_STATS, evaluate_preset, make_analyzer, make_renderer
+from evo.fitness.statistics import SONG_STATS
 from evo.fitness.score import FEATURES, HEALTHY_FLOOR, WORST_SCORE, band, features, score_stats
-from evo.fitness.statistics import STAT_NAMES
 from helpers import eval_settings
 from evo.seeds import seed_paths
 
@@ -28,8 +28,9 @@ def test_band_is_a_trapezoid():
 
 
 def test_every_feature_reads_an_existing_statistic():
-    assert {stat for stat, _ in FEATURES.values()} <= set(STAT_NAMES)
-    assert set(features(HEALTHY)) == set(FEATURES)
+    assert {stat for stat, _ in FEATURES.values()} <= set(CANDIDATE_STATS) | set(SONG_STATS)
+    assert set(features(dict(HEALTHY, beat_lock=0.5))) == set(FEATURES)
+    assert set(features(HEALTHY)) == {k for k, (stat, _) in FEATURES.items() if stat not in SONG_STATS}
 
 
 def test_degenerate_scores_worst_and_healthy_scores_above_the_floor():
@@ -70,7 +71,7 @@ def test_real_preset_gets_statistics_score_and_previews(gl, tmp_path):
     out = tmp_path / "ind"
     res = evaluate_preset(seed_paths()[0].read_text(encoding="latin-1"), SMALL, *gl, out_dir=out)
     assert res["error"] is None
-    assert set(res["stats"]) == set(STAT_NAMES)
+    assert set(res["stats"]) == set(CANDIDATE_STATS)
     assert res["degenerate"] is None and HEALTHY_FLOOR < res["score"] <= 1.0
     with Image.open(out / "preview.webp") as im:
         assert im.size == (48, 48) and getattr(im, "n_frames", 1) == 6

@@ -211,3 +211,26 @@ def test_music_to_params_learns_a_real_relation_and_saves_as_json(tmp_path):
     path.write_text(json.dumps({**doc, "kind": "something else"}))
     with pytest.raises(ModelError, match="not a liandan"):
         MusicToParams.load(path)
+
+
+@pytest.mark.slow
+def test_a_dataset_mined_with_reactivity_is_matched_without_rendering(song_file, tmp_path, seeds_dir):
+    from typer.testing import CliRunner
+
+    from evo.mining.dataset import load_dataset
+    from evo.mining.mine import EXTRA_GROUPS, mine
+    from evo.music.dataset_group import candidates_from_dataset
+    from ui.cli import app
+
+    ds = tmp_path / "ds"
+    mine([seeds_dir], ds, workers=0, extra_groups=[EXTRA_GROUPS["reactivity"]()])
+    cands, missing = candidates_from_dataset(load_dataset(ds))
+    assert len(cands) == len(list(seeds_dir.glob("*.milk"))) and missing == 0
+    assert all(0.0 <= c.profile.beat_alignment <= 1.0 for c in cands)
+    mine([seeds_dir], ds, workers=0)  # a later mine keeps the group (from the cache: nothing rendered)
+    again, _ = candidates_from_dataset(load_dataset(ds))
+    assert [c.profile.to_json() for c in again] == [c.profile.to_json() for c in cands]
+    r = CliRunner().invoke(app, ["match", str(song_file), "--presets", str(ds), "--top", "3",
+                                 "--playlist", str(tmp_path / "set")])
+    assert r.exit_code == 0, r.output
+    assert "For the whole song" in r.stdout and (tmp_path / "set" / "cues.json").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 from types import SimpleNamespace
@@ -12,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from evo.code_mutation import block_compiles, number_spans, perturb_constants
-from evo.genome import Genome, full_param_items, genome_from_preset, genome_id, preset_from_genome, random_genome
+from evo.genome import (Genome, full_param_items, genome_from_preset, genome_id, genome_text, preset_from_genome,
+                        random_genome)
 from evo.operators import (
     BLOCKS,
     SLOT_BLOCKS,
@@ -29,7 +31,7 @@ from evo.selection import ParentPool, VoteRule
 from evo.toolbox import make_toolbox
 from renderer.eel.lexer import tokenize
 from renderer.milk.params import SCHEMA
-from renderer.milk.preset import code_text, load_milk
+from renderer.milk.preset import code_text, format_number, load_milk, parse_milk
 from helpers import CORPUS
 
 
@@ -278,3 +280,57 @@ def test_toolbox_binds_the_operators_to_the_runs_generator():
     assert genome_id(run(4)[1]) != genome_id(mutant)
     # tournaments of 3 prefer the fitter: uniform picks would average 2.5
     assert sum(int(p[1:]) for p in picks) / len(picks) > 3.2
+
+
+# ---------------------------------------------------------------- written numbers
+
+_NUMBER_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?[0-9][0-9.eE+-]*)$")
+
+
+def _written_numbers(text: str) -> dict[str, str]:
+    """key -> value text of the numeric ``key=value`` lines (code and shader lines left out)."""
+    return {m.group(1): m.group(2) for line in text.splitlines() if (m := _NUMBER_LINE.match(line))
+            and not re.search(r"_\d+$", m.group(1))}
+
+
+def test_bred_and_mutated_presets_write_numbers_as_milkdrop_does_and_read_back_exactly():
+    """At most 6 decimals, no exponent, no float noise (``42.699998799999996``); and the file's
+    values are exactly the genome's, which is what evaluation renders (it parses this text)."""
+    parents = [_seed(i) for i in range(len(seed_paths()))]
+    rng = random.Random(3)
+    children = []
+    for k in range(24):
+        a, b = rng.sample(parents, 2)
+        child = crossbreed(a, b, rng.choice((0.3, 0.37, 0.5, 0.61, 0.9)), random.Random(k))
+        children += [child, mutate(child, random.Random(k), MutationRates(param=0.5))]
+    for child in children:
+        text = genome_text(child)
+        numbers = _written_numbers(text)
+        assert len(numbers) > 5
+        for key, value in numbers.items():
+            assert "e" not in value.lower() and len(value.partition(".")[2]) <= 6, f"{key}={value}"
+        assert genome_from_preset(parse_milk(text)) == child
+        assert genome_text(genome_from_preset(parse_milk(text))) == text
+
+
+@pytest.mark.parametrize("value", [0.98, 1.0666065999999998, 0.1 + 0.2, 1e-7, 5e-7, 0.1234565, 42.7, -0.5, 1e20,
+                                   2.0 ** -30, 123456.654321, 1.5e14 + 0.25])
+def test_any_float_is_written_so_it_reads_back_exactly(value):
+    text = format_number(value)
+    assert float(text) == value
+    if round(value, 6) == value and abs(value) < 1e15 and value != 0 and abs(value) >= 1e-6:
+        assert len(text.partition(".")[2]) <= 6 and "e" not in text, text
+
+
+def test_new_runs_round_blends_and_runs_made_before_do_not():
+    """A run's config.json without ``ga.blend_decimals`` (made before it existed) keeps its
+    unrounded blends, so its recorded selections replay exactly; new runs round to 6."""
+    from evo.config import RunConfig, load_config
+
+    a, b = _pair()
+    a.params["zoom"], b.params["zoom"] = 1.0, 1.0666065999999998 * 1.1
+    new = make_toolbox(load_config().ga, random.Random(1)).mate(a, b, 0.37)
+    old_config = RunConfig.from_dict({k: v for k, v in load_config().to_dict().items() if k != "ga"})
+    old = make_toolbox(old_config.ga, random.Random(1)).mate(a, b, 0.37)
+    want = 1.0 + 0.37 * (b.params["zoom"] - 1.0)
+    assert old.params["zoom"] == want and new.params["zoom"] == round(want, 6) != want

@@ -213,10 +213,9 @@ def test_motion_vectors_grid_when_still(renderer):
     labels, n = ndimage.label(lit, structure=np.ones((3, 3)))
     assert n == 9
     centres = ndimage.center_of_mass(lit, labels, range(1, n + 1))
-    xs = sorted({round(c[1]) for c in centres})
-    assert len(xs) == 3
-    for got, want in zip(xs, expected):
-        assert abs(got - want) <= 1.5
+    for c in centres:  # one-texel strokes, each within a pixel or two of its grid point
+        assert min(abs(c[1] - want) for want in expected) <= 2.0
+        assert min(abs(c[0] - want) for want in expected) <= 2.0  # rows count from the top
 
 
 def test_motion_vectors_point_to_where_the_picture_came_from(renderer):
@@ -228,6 +227,7 @@ def test_motion_vectors_point_to_where_the_picture_came_from(renderer):
     patch = lit[y0:y0 + 12, x0:x0 + 12]
     assert patch.sum() >= 4  # a line of several pixels, not a 1-px stub
     assert lit[max(0, y0 - 4):y0, max(0, x0 - 4):x0].sum() == 0  # nothing beyond it, outwards
+    assert not lit[H - int(0.2 * H):].any()  # the grid's dropped last row is the bottom one
 
 
 # --------------------------------------------------------------------------- composite
@@ -263,6 +263,24 @@ def test_video_echo_zoom_magnifies_about_centre(renderer):
     x, y = centroid(f)
     x0, _ = centroid(img)
     assert x - C == pytest.approx((x0 - C) * 2.0, abs=0.6)
+
+
+@pytest.mark.parametrize("wrap", [0, 1])
+def test_video_echo_outside_the_picture_follows_the_presets_wrap(renderer, wrap):
+    # zoomed out (echo_zoom < 1) the echo copy reads past the edges: MilkDrop 2's fixed-function
+    # composite keeps the warp's address mode, so bTexWrap=0 repeats the edge pixels in a band
+    # and bTexWrap=1 shows the opposite side of the picture there
+    img = np.zeros((H, W, 3), np.uint8)
+    img[:, :2] = 200  # a bright left edge
+    p = quiet_preset(fVideoEchoAlpha=1.0, fVideoEchoZoom=0.8, bTexWrap=wrap)
+    f = run(renderer, p, 1, img)[-1].astype(float)
+    band = int(W * (1 / 0.8 - 1) / 2) - 2  # columns that read past the left edge
+    left_band = f[:, :band].mean()
+    past_right = f[:, int(0.9 * W) - 1:int(0.9 * W) + 2].max()  # where the copy reads 1.0: the left edge again
+    if wrap:
+        assert left_band < 20 and past_right > 100  # past the left edge: the dark right side
+    else:
+        assert left_band > 150 and past_right < 20  # the left edge smeared outwards
 
 
 @pytest.mark.parametrize("name,params,formula", [

@@ -56,10 +56,11 @@ def test_four_sides_draw_an_axis_aligned_square_of_the_predicted_size(target, st
     assert on[rows.min():rows.max() + 1, cols.min():cols.max() + 1].mean() > 0.97
 
 
-def test_position_uses_milkdrop_y_down(target, stage):
+def test_position_y_runs_up_the_picture(target, stage):
+    # MilkDrop's guide and butterchurn's pictures: y = 0.2 sits near the bottom
     img = render(target, stage, [shape(rad=0.1, x=0.25, y=0.2)])
     rows, cols = np.nonzero(lit(img))
-    assert abs(rows.mean() - 0.2 * H) <= 1.0
+    assert abs(rows.mean() - 0.8 * H) <= 1.0
     assert abs(cols.mean() - 0.25 * W) <= 1.0
 
 
@@ -187,7 +188,7 @@ def test_preset_instances_are_placed_by_per_frame_code(target, stage):
     centres = sorted(ndimage.center_of_mass(labels > 0, labels, range(1, 4)), key=lambda rc: rc[1])
     for i, (r, c) in enumerate(centres):
         assert abs(c - ((0.2 + 0.3 * i) * W - 0.5)) <= 1.0
-        assert abs(r - ((0.25 + 0.25 * i) * H - 0.5)) <= 1.0
+        assert abs(r - ((1 - (0.25 + 0.25 * i)) * H - 0.5)) <= 1.0  # y runs up
 
 
 def test_preset_disabled_shape_draws_nothing(target, stage):

@@ -55,6 +55,12 @@ def pixel_of(mx: float, my: float) -> tuple[float, float]:
     return my * H - 0.5, mx * W - 0.5
 
 
+def wave_pixel_of(mx: float, my: float) -> tuple[float, float]:
+    """(row, col) centre of wave coordinates: wave_y and a custom wave's y run up (1 = top), as on
+    MilkDrop 2's screen ("backwards (top==1)") and in butterchurn's pictures."""
+    return pixel_of(mx, 1.0 - my)
+
+
 # --------------------------------------------------------------------------- built-in modes
 
 
@@ -73,17 +79,18 @@ def test_mode0_circle_radius(target, basic, level, mystery, mode):
 def test_mode0_follows_wave_x_and_wave_y(target, basic):
     img = draw_basic(target, basic, wave_x=0.4, wave_y=0.65)
     rows, cols = np.nonzero(lit(img))
-    r0, c0 = pixel_of(0.4, 0.65)
+    r0, c0 = wave_pixel_of(0.4, 0.65)
+    assert r0 < H / 2  # wave_y above the middle is drawn in the upper half
     assert abs(rows.mean() - r0) <= 1.0 and abs(cols.mean() - c0) <= 1.0
 
 
 def test_mode2_centred_xy_scatter_lands_at_right_left(target, basic):
-    # x = R*wave_scale/128 + (2*wave_x-1), y = L[i+32]*wave_scale/128 + (2*wave_y-1), y pointing down
+    # x = R*wave_scale/128 + (2*wave_x-1), y = L[i+32]*wave_scale/128 + (2*wave_y-1), y pointing up
     left, right = 32.0, -64.0
     img = draw_basic(target, basic, audio=audio_frame(left, right), wave_mode=2, wave_dots=1)
     lum = img.max(axis=2)
     r, c = np.unravel_index(np.argmax(lum), lum.shape)
-    r0, c0 = pixel_of((right / 128 + 1) / 2, (left / 128 + 1) / 2)
+    r0, c0 = wave_pixel_of((right / 128 + 1) / 2, (left / 128 + 1) / 2)
     assert abs(r - r0) <= 1.5 and abs(c - c0) <= 1.5
     assert lit(img, 10).sum() <= 9  # every point on the same spot (4 one-pixel-shifted dot passes)
 
@@ -101,7 +108,7 @@ def test_mode1_spiral_point(target, basic):
     lum = img.max(axis=2)
     r, c = np.unravel_index(np.argmax(lum), lum.shape)
     rad = 0.53 + 0.43 * 0.25
-    r0, c0 = pixel_of((rad + 1) / 2, 0.5)
+    r0, c0 = wave_pixel_of((rad + 1) / 2, 0.5)
     assert abs(r - r0) <= 1.5 and abs(c - c0) <= 1.5
 
 
@@ -112,14 +119,15 @@ def test_mode6_horizontal_line_at_wave_x(target, basic, wave_x):
     on = lit(img)
     rows, cols = np.nonzero(on)
     assert on.any(axis=0).mean() > 0.97  # spans the screen
-    assert abs(rows.mean() - pixel_of(0, wave_x)[0]) <= 1.0
+    # the line is at clip y = 2*wave_x - 1: wave_x near 1 draws it at the top
+    assert abs(rows.mean() - wave_pixel_of(0, wave_x)[0]) <= 1.0
     assert rows.max() - rows.min() <= 1
 
 
 def test_mode6_sample_offsets_the_line_by_a_quarter(target, basic):
     img = draw_basic(target, basic, audio=audio_frame(64.0), wave_mode=6)
     rows, _ = np.nonzero(lit(img))
-    assert abs(rows.mean() - pixel_of(0, 0.5 + 0.25 * 0.5 / 2)[0]) <= 1.0
+    assert abs(rows.mean() - wave_pixel_of(0, 0.5 + 0.25 * 0.5 / 2)[0]) <= 1.0
 
 
 def test_mode6_mystery_one_is_vertical(target, basic):
@@ -132,7 +140,7 @@ def test_mode7_two_lines_separated_by_wave_y_squared(target, basic):
     img = draw_basic(target, basic, wave_mode=7, wave_y=0.6)
     rows = np.unique(np.nonzero(lit(img))[0])
     sep = 0.6**2  # clip units either side of the centre line
-    expect = sorted([pixel_of(0, (1 + sep) / 2)[0], pixel_of(0, (1 - sep) / 2)[0]])
+    expect = sorted([wave_pixel_of(0, (1 + sep) / 2)[0], wave_pixel_of(0, (1 - sep) / 2)[0]])
     groups = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
     assert len(groups) == 2
     for g, e in zip(groups, expect):
@@ -142,7 +150,7 @@ def test_mode7_two_lines_separated_by_wave_y_squared(target, basic):
 def test_mode4_script_line_at_wave_y(target, basic):
     img = draw_basic(target, basic, wave_mode=4, wave_y=0.3)
     rows, _ = np.nonzero(lit(img))
-    assert abs(rows.mean() - pixel_of(0, 0.3)[0]) <= 1.0
+    assert abs(rows.mean() - wave_pixel_of(0, 0.3)[0]) <= 1.0
     assert lit(img).any(axis=0).mean() > 0.95
 
 
@@ -225,7 +233,7 @@ def test_custom_wave_default_points_sit_at_half_plus_value(target, custom):
     img = draw_custom(target, custom, wave={"usedots": 1, "scaling": 2.0}, audio=audio_frame(50.0, -25.0))
     lum = img.max(axis=2)
     r, c = np.unravel_index(np.argmax(lum), lum.shape)
-    r0, c0 = pixel_of(0.5 + 50 * 0.004 * 2, 0.5 - 25 * 0.004 * 2)
+    r0, c0 = wave_pixel_of(0.5 + 50 * 0.004 * 2, 0.5 - 25 * 0.004 * 2)  # a custom wave's y runs up too
     assert abs(r - r0) <= 1.0 and abs(c - c0) <= 1.0
     assert lit(img).sum() <= 4
 
@@ -234,7 +242,7 @@ def test_custom_wave_spectrum_uses_the_spectrum(target, custom):
     img = draw_custom(target, custom, wave={"usedots": 1, "spectrum": 1}, audio=audio_frame(0.0, spectrum=2.0))
     lum = img.max(axis=2)
     r, c = np.unravel_index(np.argmax(lum), lum.shape)
-    r0, c0 = pixel_of(0.5 + 2 * 0.15, 0.5 + 2 * 0.15)
+    r0, c0 = wave_pixel_of(0.5 + 2 * 0.15, 0.5 + 2 * 0.15)
     assert abs(r - r0) <= 1.0 and abs(c - c0) <= 1.0
 
 
@@ -333,4 +341,4 @@ def test_preset_builtin_wave_mode_from_per_frame_code(target, basic):
     target.clear()
     basic.draw(preset_state(target, text))
     rows, _ = np.nonzero(lit(target.read()))
-    assert abs(rows.mean() - pixel_of(0, 0.3)[0]) <= 1.0
+    assert abs(rows.mean() - wave_pixel_of(0, 0.3)[0]) <= 1.0

@@ -72,6 +72,27 @@ def _mid_generation(run_dir: Path) -> bool:
     return False
 
 
+def evolve_and_kill(config: Path, runs: Path, env: dict) -> tuple[Path, subprocess.Popen]:
+    """``liandan evolve --config CONFIG --run killed``, SIGKILLed in the middle of generation 1 or 2."""
+    proc = subprocess.Popen(_cli("evolve", "--config", str(config), "--run", "killed", "--runs-dir", str(runs)),
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run_dir = runs / "killed"
+    deadline = time.monotonic() + 300  # generous: on a loaded 2-core machine start-up alone can take a minute
+    killed = False
+    while proc.poll() is None and time.monotonic() < deadline:
+        if _mid_generation(run_dir):
+            proc.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.002)
+    if not killed:
+        proc.kill()
+    proc.wait(timeout=30)
+    assert killed, f"the run ended (or never reached generation 1) before it could be killed: " \
+                   f"{proc.stderr.read().decode()[-2000:]}"
+    return run_dir, proc
+
+
 @pytest.mark.slow
 def test_sigkill_mid_generation_then_resume_equals_uninterrupted(tmp_path):
     seeds = tmp_path / "seeds"
@@ -82,20 +103,7 @@ def test_sigkill_mid_generation_then_resume_equals_uninterrupted(tmp_path):
     config.write_text(TOML + f'[seeds]\ndir = "{seeds}"\n')
     runs = tmp_path / "runs"
     env = dict(os.environ, LP_NUM_THREADS="0")
-
-    proc = subprocess.Popen(_cli("evolve", "--config", str(config), "--run", "killed", "--runs-dir", str(runs)),
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    run_dir = runs / "killed"
-    deadline = time.monotonic() + 120
-    killed = False
-    while proc.poll() is None and time.monotonic() < deadline:
-        if _mid_generation(run_dir):
-            proc.send_signal(signal.SIGKILL)
-            killed = True
-            break
-        time.sleep(0.002)
-    proc.wait(timeout=30)
-    assert killed, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    run_dir, proc = evolve_and_kill(config, runs, env)
     assert proc.returncode == -signal.SIGKILL
 
     store = RunStore(runs)

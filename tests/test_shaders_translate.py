@@ -103,6 +103,31 @@ def test_construct_values(ctx, code, expected):
     assert ok, info
 
 
+@pytest.mark.parametrize("head,code,expected", [
+    # HLSL arrays: a sized table, an unsized one counted from its list, element assignment,
+    # a dynamic index in a loop; initialiser lists flatten component by component
+    ("static const float w[3] = {0.1, 0.2, 0.4};", "float s = 0; for (int i = 0; i < 3; i++) s += w[i]; ret = s;",
+     (0.7, 0.7, 0.7)),
+    ("float2 offs[] = {{0.1, 0.2}, 0.3, 0.4};", "ret = float3(offs[0], offs[1].y);", (0.1, 0.2, 0.4)),
+    ("", "float3 p[2]; p[1] = float3(0.3, 0.2, 0.1); p[0] = 0.5; ret = p[1] + p[0].x;", (0.8, 0.7, 0.6)),
+    ("", "float a[2] = {0.25, 0.75}; int k = 5; ret = a[k];", (0.75, 0.75, 0.75)),   # index clamped
+])
+def test_arrays(ctx, head, code, expected):
+    ok, info = close(render(ctx, body(code, head)), expected, 2e-3)
+    assert ok, info
+
+
+@pytest.mark.parametrize("code,fragment", [
+    ("float a[2]; ret = a;", "only usable indexed"),
+    ("float a[2] = {1, 2, 3}; ret = 0;", "initial values"),
+    ("int n = 2; float a[n]; ret = 0;", "whole number"),
+])
+def test_array_misuse_is_a_clear_error(code, fragment):
+    with pytest.raises(ShaderError) as ei:
+        translate(body(code), "comp")
+    assert fragment in str(ei.value)
+
+
 def test_globals_static_const_and_user_function(ctx):
     src = body("g = 0.1; ret = f(0.2);",
                "static const float k = 2;\nfloat g;\nfloat f(float x) { return x * k + g; }")
@@ -190,3 +215,11 @@ def test_generated_code_never_contains_preset_text_verbatim_outside_identifiers(
     # hostile text cannot smuggle GLSL: unknown tokens are rejected by the lexer
     with pytest.raises(ShaderError):
         translate('shader_body { ret = 1; } "#extension"', "comp")
+
+
+def test_shader_longer_than_the_limit_is_refused_at_once():
+    from renderer.shaders.translate import MAX_SHADER_CHARS
+
+    text = "shader_body {\n" + "ret = ret * 0.5;\n" * (MAX_SHADER_CHARS // 17) + "}\n"
+    with pytest.raises(ShaderError, match="longer than the 200,000 translated"):
+        translate(text, "comp")

@@ -110,9 +110,13 @@ def test_real_sweep_reports_rendered_error_black_and_loop(tmp_path):
 
 
 def test_infinite_loop_preset_times_out_without_stopping_the_sweep(tmp_path):
-    # EEL caps each block run at 2^22 loop iterations, but a shape's code runs once per instance:
-    # 1024 instances x while(1) is minutes per frame, far beyond a 4 s budget
-    slow = GOOD + "shapecode_0_enabled=1\nshapecode_0_num_inst=1024\nshape_0_per_frame1=while(1);\n"
+    # EEL caps each code block at 2^22 loop steps a frame (all of a shape's instances together):
+    # ten blocks each spending their budget are ~10 s a frame here, beyond a 4 s limit
+    heavy = "loop(1e9, while(1));"
+    slow = GOOD + f"per_pixel_1={heavy}\n" + "".join(
+        f"shapecode_{k}_enabled=1\nshapecode_{k}_num_inst=1024\nshape_{k}_per_frame1={heavy}\n"
+        f"wavecode_{k}_enabled=1\nwave_{k}_per_frame1={heavy}\n" for k in range(4))
+    slow = slow.replace("per_frame_1=", f"per_frame_1={heavy} ")
     files = [write(tmp_path, "loop.milk", slow), write(tmp_path, "after.milk", GOOD)]
     results = list(render_sweep(files, frames=2, size=(16, 16), workers=1, timeout_s=4))
     assert results[0]["status"] == "error" and "timed out" in results[0]["error"]

@@ -22,7 +22,7 @@ TIMEOUT = 60
 
 def page_app(module: str) -> AppTest:
     """One page with the sidebar app.py draws around every page (the voter-name box)."""
-    script = f"from ui.common import voter_sidebar\nfrom ui.pages import {module}\nvoter_sidebar()\n{module}.page()\n"
+    script = f"from ui.common import voter_sidebar\nfrom ui.app_pages import {module}\nvoter_sidebar()\n{module}.page()\n"
     return AppTest.from_string(script, default_timeout=TIMEOUT)
 
 
@@ -257,6 +257,21 @@ def test_runs_page_lists_runs_and_lineage(runs):
     assert shown[0] == "g0001-002" and sorted(shown[1:]) == sorted(ind.parents)
 
 
+def test_runs_page_shows_audio_notes_and_a_damaged_state(runs):
+    make_run(runs, "r1", population=3, generations=2)
+    run = RunStore(runs).open("r1")
+    run.write_state("stopped", 1, notes=["song.wav: 6 channels: kept the first two (front left/right)"])
+    at = page_app("runs").run()
+    at.sidebar.selectbox(key="runs_run").select("r1").run()
+    assert not at.exception
+    assert "song.wav: 6 channels: kept the first two" in texts(at.warning)
+    (run.dir / "state.json").write_text('{"status": "runn')
+    at.run()
+    assert not at.exception
+    assert "state.json: corrupt JSON" in texts(at.warning) and "Resume rebuilds it" in texts(at.warning)
+    assert [b for b in at.button if b.label == "Resume"]
+
+
 @pytest.fixture
 def launched(monkeypatch):
     """Runs the Runs page starts in the background, recorded instead of started."""
@@ -401,11 +416,11 @@ def test_ui_command_binds_localhost_unless_told(monkeypatch, tmp_path, extra, ho
 
     seen = {}
 
-    def fake_call(cmd, env):
+    def fake_run(cmd, env):
         seen.update(cmd=cmd, env=env)
         return 0
 
-    monkeypatch.setattr(ui.cli.serve.subprocess, "call", fake_call)
+    monkeypatch.setattr(ui.cli.serve, "run_child", fake_run)
     result = CliRunner().invoke(app, ["ui", "--runs-dir", str(tmp_path / "r"), "--port", "8765", *extra])
     assert result.exit_code == 0, result.output
     cmd = seen["cmd"]

@@ -57,6 +57,18 @@ def _record(g: int, i: int, preset_path: Path, parents: list[str], operator: str
                             {"entropy": 3.0 + i, "edge_density": 0.1 * i})
 
 
+def _write_files(run, ind_id: str, src: Path, colour: int) -> None:
+    """What the engine writes for an individual: its preset, an animated preview and a still."""
+    from renderer.milk.preset import dump_milk, load_milk
+    from renderer.output.files import atomic_write_bytes
+
+    d = run.individual_dir(ind_id)
+    d.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
+    atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(colour)))
+    atomic_write_bytes(d / "still.png", tiny_png(_colour(colour)))
+
+
 def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generations: int = 1,
              mode: str = "autonomous", overrides: dict | None = None) -> "object":
     """A run folder with ``generations`` checkpoints of ``population`` real seed presets.
@@ -82,17 +94,57 @@ def make_run(root: Path, run_id: str = "ui-test", population: int = 4, generatio
             src = files[(g + i) % len(files)]
             parents = [f"seed:{src.name}"] if g == 0 else [prev[i % len(prev)], prev[(i + 1) % len(prev)]]
             rec = _record(g, i, src, parents, "seed" if g == 0 else "crossbreed", round(0.3 + 0.1 * i, 3))
-            d = run.individual_dir(rec.id)
-            d.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(d / "preset.milk", dump_milk(load_milk(src)).encode("latin-1", "replace"))
-            atomic_write_bytes(d / "preview.webp", tiny_webp(_colour(i)))
-            atomic_write_bytes(d / "still.png", tiny_png(_colour(i)))
+            _write_files(run, rec.id, src, i)
             records.append(rec)
         run.write_checkpoint(Checkpoint(g, records, rng={}, logbook=[{"gen": g, "best": 0.6, "mean": 0.45}]))
         if g + 1 < generations:
             select_parents(run, g)
         prev = [r.id for r in records]
     run.write_state("waiting_votes" if mode == "interactive" else "stopped", generations - 1, pid=None)
+    return store.open(run_id)
+
+
+def make_qd_run(root: Path, run_id: str = "qd-test", population: int = 6, batches: int = 2, cells: int = 16,
+                overrides: dict | None = None) -> "object":
+    """A quality-diversity run folder as the engine leaves it, without rendering: ``batches``
+    checkpoints of ``population`` real seed presets with spread-out descriptors, each with the
+    archive the real evo.qd archive (pyribs) builds from every record so far, and the run's
+    CVT centroids."""
+    from evo.checkpoint import Checkpoint
+    from evo.config import load_config
+    from evo.qd.archive import Centroids, QDArchive
+    from evo.store import RunStore
+    from renderer.milk.preset import dump_milk, load_milk
+    from renderer.output.files import atomic_write_bytes
+
+    files = seed_files()
+    cfg = load_config(None, {"run.population": population, "run.generations": max(batches, 2), "run.search": "qd",
+                             "qd.cells": cells, "qd.centroid_samples": 50 * cells, **(overrides or {})})
+    store = RunStore(root)
+    run = store.create(run_id, cfg.to_dict())
+    centroids = Centroids.make(cfg.qd.measures, cells, cfg.qd.centroid_samples, 0)
+    run.write_centroids(centroids.to_json())
+    history, logbook = [], []
+    for b in range(batches):
+        records = []
+        for i in range(population):
+            k = b * population + i
+            src = files[k % len(files)]
+            rec = _record(b, i, src, [f"seed:{src.name}"], "seed" if b == 0 else "crossbreed+mutate",
+                          round(0.3 + 0.04 * k, 3))
+            rec.descriptors = {"brightness": (0.37 * k + 0.05) % 1, "colourfulness": (0.61 * k + 0.1) % 1,
+                               "warmth": 0.5, "motion": (0.23 * k + 0.3) % 1, "symmetry": (0.71 * k + 0.2) % 1,
+                               "detail": 0.2, "complexity": 0.4, "reactivity": 0.6}
+            _write_files(run, rec.id, src, k)
+            records.append(rec)
+        history += records
+        archive = QDArchive(centroids)
+        archive.fill(history, lambda m: float(m.score))
+        record = archive.record()
+        logbook.append({"gen": b, "best": max(r.score for r in records), "mean": 0.5, "coverage": record.coverage,
+                        "qd_score": record.qd_score, "archive_best": record.best, "filled": len(record.elites)})
+        run.write_checkpoint(Checkpoint(b, records, rng={}, logbook=list(logbook), archive=record))
+    run.write_state("stopped", batches - 1, pid=None)
     return store.open(run_id)
 
 

@@ -1,4 +1,4 @@
-"""liandan's Streamlit app: vote, runs, breed, preset. Start it with ``liandan ui``."""
+"""liandan's Streamlit app: vote, runs, archive, breed, preset, corpus, map. Start it with ``liandan ui``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from ui.pages import breed, preset, runs, vote  # noqa: E402
+from ui.app_pages import archive, breed, corpus, map as style_map, preset, runs, vote  # noqa: E402
 from ui.common import runs_dir, voter_sidebar  # noqa: E402
 
 st.set_page_config(page_title="liandan 炼丹", page_icon="🔥", layout="wide")
@@ -20,8 +20,11 @@ st.set_page_config(page_title="liandan 炼丹", page_icon="🔥", layout="wide")
 pages = [
     st.Page(vote.page, title="Vote", url_path="vote", default=True),
     st.Page(runs.page, title="Runs", url_path="runs"),
+    st.Page(archive.page, title="Archive", url_path="archive"),
     st.Page(breed.page, title="Breed", url_path="breed"),
     st.Page(preset.page, title="Preset", url_path="preset"),
+    st.Page(corpus.page, title="Corpus", url_path="corpus"),
+    st.Page(style_map.page, title="Map", url_path="map"),
 ]
 current = st.navigation(pages)
 # Drawn here, not in a page, so the name is kept when the person switches pages.

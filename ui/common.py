@@ -94,6 +94,36 @@ def render_preview(milk_text: str, kind: str, frames: int = 60, size: int = 128,
     return json.loads(result_path.read_text()), out_dir
 
 
+def doctor_preset(milk_text: str, name: str, timeout_s: float = 300.0) -> tuple[dict, str | None, Path]:
+    """The doctor's diagnosis of a preset (``liandan doctor --repair`` in a subprocess, into a store
+    scratch folder named by the text's hash), and the repaired .milk text when a repair helped.
+    Returns (the diagnosis as JSON, the repaired text or None, the folder); cached by content."""
+    data = milk_text.encode("latin-1", errors="replace")
+    out_dir = store().scratch("doctor", hashlib.sha1(data).hexdigest()[:16])
+    result_path = out_dir / "doctor.json"
+    src = out_dir / "in" / (Path(name).stem[:100] + ".milk")
+    fixed = out_dir / "repaired" / src.name
+    if not result_path.is_file():
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_bytes(data)
+        cmd = [sys.executable, "-m", "ui.cli", "doctor", str(src), "--repair", "-o", str(out_dir / "repaired"),
+               "--json", "--workers", "0"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=REPO_ROOT,
+                                  env=dict(os.environ, LP_NUM_THREADS="0"))
+        except subprocess.TimeoutExpired:
+            return {"error": f"the doctor took over {timeout_s:.0f} s"}, None, out_dir
+        if done.returncode not in (0, 1) or not done.stdout.strip():
+            return {"error": (done.stderr or done.stdout or "the doctor failed")[-2000:]}, None, out_dir
+        result_path.write_text(done.stdout)
+    try:
+        doc = json.loads(result_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        return {"error": f"unreadable doctor output: {exc}"}, None, out_dir
+    repaired = fixed.read_text(encoding="latin-1") if fixed.is_file() else None
+    return doc, repaired, out_dir
+
+
 def run_ids() -> list[str]:
     """Readable runs, newest first (the one a person most likely wants to vote on)."""
     ok = [s for s in store().list_runs() if not s.status.startswith("corrupt")]
@@ -114,3 +144,24 @@ def pick_run(label: str = "Run", key: str = "run") -> Run | None:
     except StoreError as exc:
         st.error(str(exc))
         return None
+
+
+def start_run(name: str, overrides: dict, note: str = "") -> str | None:
+    """Create run ``name`` from the default config with ``overrides`` and launch it as a
+    ``liandan evolve`` subprocess; says on the page what happened. The run id, or None."""
+    from evo.config import ConfigError, load_config
+    from evo.driver import create_run
+    from evo.fitness.candidate import audio_notes
+
+    try:
+        config = load_config(None, overrides)
+        notes = audio_notes(config.eval_settings)
+        run = create_run(config, store(), name)
+    except (ConfigError, StoreError, FileNotFoundError, ValueError) as exc:  # ValueError: unreadable music
+        st.error(str(exc))
+        return None
+    for line in notes:
+        st.warning(line)
+    pid = run.launch("evolve")
+    st.success(f"started run {name} (pid {pid}){note}")
+    return run.id

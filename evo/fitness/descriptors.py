@@ -18,6 +18,13 @@ in every dimension:
 Five come straight from the image statistics (no second pass over the frames); warmth, symmetry
 and detail are measured on the statistics' picture frames, halved to 64x64 at most (symmetry and
 spectrum do not need more): about 3 ms per candidate at 128x128 (2% of its evaluation).
+
+Descriptors say what kind of picture a candidate makes, not where things are in it: two white
+blobs of different colour differ in warmth but look alike to a person. So a candidate also
+keeps its *look*: its last sampled frame as a 32x32 grey thumbnail (:func:`look_thumbnail`),
+and :func:`look_similarity` (SSIM of two thumbnails) says how alike two pictures are in layout.
+Over 2,340 pairs of stills from three 480-evaluation runs, the SSIM of 32x32 thumbnails
+correlates 0.89-0.92 with the SSIM of the 128x128 stills (16x16: 0.76-0.79).
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from __future__ import annotations
 import numpy as np
 
 from evo.fitness.statistics import luma
+
+DESCRIPTORS_VERSION = 1
+"""Bump when a descriptor changes its value for the same frames (caches of descriptors key on it)."""
 
 DESCRIPTOR_NAMES = ("brightness", "colourfulness", "warmth", "motion", "symmetry", "detail", "complexity",
                     "reactivity")
@@ -83,6 +93,42 @@ def behaviour_descriptors(frames: list[np.ndarray], stats: dict[str, float], sta
         "reactivity": (float(np.clip(stats["reactivity"], -1.0, 1.0)) + 1.0) / 2.0,
     }
     return {k: float(np.clip(v, 0.0, 1.0)) if np.isfinite(v) else 0.0 for k, v in out.items()}
+
+
+LOOK_SIZE = 32
+
+
+def look_thumbnail(frame: np.ndarray, size: int = LOOK_SIZE) -> str:
+    """A frame's luma, area-averaged (box filter) to ``size`` x ``size``, as hex (2 characters a pixel)."""
+    from PIL import Image
+
+    small = Image.fromarray(luma(frame)).resize((size, size), Image.BOX)
+    return np.asarray(small, dtype=np.uint8).tobytes().hex()
+
+
+def look_pixels(look: str) -> np.ndarray | None:
+    """The thumbnail of :func:`look_thumbnail` back as a square uint8 array (None if absent or malformed)."""
+    try:
+        data = np.frombuffer(bytes.fromhex(look), np.uint8)
+    except (TypeError, ValueError):
+        return None
+    side = int(round(np.sqrt(data.size)))
+    return data.reshape(side, side) if side >= 7 and side * side == data.size else None
+
+
+def look_similarity(a: str, b: str) -> float:
+    """Structural similarity (SSIM, grey) of two looks in [-1, 1]; 0.0 when either is missing."""
+    from skimage.metrics import structural_similarity
+
+    pa, pb = look_pixels(a), look_pixels(b)
+    if pa is None or pb is None or pa.shape != pb.shape:
+        return 0.0
+    return float(structural_similarity(pa, pb, data_range=255, win_size=7))
+
+
+def descriptor_distance(a: dict[str, float], b: dict[str, float], names: tuple[str, ...] = DESCRIPTOR_NAMES) -> float:
+    """Euclidean distance of two candidates' descriptors (each in [0, 1]; at most sqrt(len(names)))."""
+    return float(np.linalg.norm(descriptor_vector(a, names) - descriptor_vector(b, names)))
 
 
 def descriptor_vector(descriptors: dict[str, float], names: tuple[str, ...] = DESCRIPTOR_NAMES) -> np.ndarray:

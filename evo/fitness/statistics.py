@@ -21,6 +21,10 @@ import numpy as np
 
 from renderer.output.health import BLACK_LUMA, FROZEN_CHANGE, frame_change, luma
 
+STATISTICS_VERSION = 1
+"""Bump when a statistic below changes its value for the same frames (cached statistics, as in the
+corpus dataset of evo.mining, are keyed by it)."""
+
 STAT_NAMES = (
     "luma_mean",  # mean luminance in [0, 1], averaged over frames
     "luma_std",  # spatial luminance spread in [0, 0.5], averaged over frames
@@ -37,6 +41,9 @@ STAT_NAMES = (
     "change_max",  # the largest of those differences
     "reactivity",  # Pearson correlation of frame-to-frame change with the bass level, [-1, 1]
 )
+
+SONG_STATS = ("beat_lock",)
+"""Statistics only a run with a song has (evo.fitness.candidate: its pulses against the song's beats)."""
 
 EDGE_THRESHOLD = 24.0
 """Sobel magnitude (a step edge of height h reads h, in 0..255 luma) that counts as an edge."""

@@ -120,11 +120,17 @@ def frame_features(path: str | os.PathLike, progress=None) -> tuple[dict[str, np
     rate = info.samplerate
     hop_in = int(round(HOP * rate / SR)) if rate != SR else HOP
     n_fft_in = int(round(N_FFT * rate / SR)) if rate != SR else N_FFT
-    stream = librosa.stream(str(p), block_length=256, frame_length=n_fft_in, hop_length=hop_in, mono=True,
+    # mono=False: librosa's own downmix refuses NaN/inf, which we read as silence (as the renderer does)
+    stream = librosa.stream(str(p), block_length=256, frame_length=n_fft_in, hop_length=hop_in, mono=False,
                             fill_value=0.0, dtype=np.float32)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("onset", "rms", "centroid", "peak", "chroma")}
     prev, done = None, 0.0
     for block in stream:
+        if not np.all(np.isfinite(block)):  # damaged samples read as silence, as the renderer hears them
+            block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+        block = np.clip(block, -1.0, 1.0)
+        if block.ndim == 2:
+            block = block[:2].mean(axis=0)  # the renderer keeps the front left/right of more channels
         if rate != SR:
             block = librosa.resample(block, orig_sr=rate, target_sr=SR)
         if block.size < N_FFT:

@@ -55,14 +55,14 @@ def render_set_video(song_path: str | os.PathLike, cues: list[Cue], out_path: st
     import imageio_ffmpeg
 
     from renderer import Renderer
-    from renderer.audio import AudioAnalyzer, load_audio
+    from renderer.audio import AudioAnalyzer, open_audio
     from renderer.milk.preset import load_milk
 
     if not cues:
         raise ValueError("no cues to render")
     end = min(cues[-1].end, seconds if seconds else MAX_SECONDS, MAX_SECONDS)
     n_total = int(math.floor(end * fps))
-    analyzer = AudioAnalyzer(load_audio(song_path), fps=fps, loop=False)
+    analyzer = AudioAnalyzer(open_audio(song_path), fps=fps, loop=False)  # decoded as the frames need it
     starts = [int(round(c.start * fps)) for c in cues]  # 0-based frame index where each cue begins
     blend = max(1, int(round(blend_s * fps)))
     w, h = size

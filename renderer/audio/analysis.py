@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from renderer.audio.stream import AudioStream
 from renderer.audio.synth import synthesize
 from renderer.audio.track import TARGET_RATE, AudioTrack, track_from_array
 
@@ -118,7 +119,7 @@ class AudioAnalyzer:
     silence.  Time before 0 is silence in both cases.
     """
 
-    def __init__(self, track: AudioTrack | None, fps: float = 60.0, loop: bool = True):
+    def __init__(self, track: AudioTrack | AudioStream | None, fps: float = 60.0, loop: bool = True):
         if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number, got {fps!r}")
         if track is not None and track.rate != TARGET_RATE:
@@ -127,7 +128,9 @@ class AudioAnalyzer:
         self.fps = float(fps)
         self.loop = bool(loop)
         # Tracks built by hand skip track_from_array's cleaning: never let NaN reach a frame.
-        self._samples = None if track is None else _finite_samples(track.samples)
+        # A stream (renderer.audio.stream) cleans each block as it decodes it.
+        self._samples = None if track is None else (
+            track.samples if isinstance(track, AudioStream) else _finite_samples(track.samples))
         self._imm = np.zeros((0, 3))
         self._levels = np.zeros((0, 6))
         self._state = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # avg[3] + long_avg[3] after the last computed frame

@@ -1,4 +1,4 @@
-"""Audio input: any sound file or array as a clean 44.1 kHz stereo track.
+"""Audio input: any array as a clean 44.1 kHz stereo track (files: renderer.audio.stream).
 
 Loading is separate from analysis (:mod:`renderer.audio.analysis`) so the synthetic music
 generator and the analyser both build on the track type without importing each other.
@@ -10,7 +10,6 @@ import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
@@ -112,56 +111,43 @@ def track_from_array(samples, rate: int, source: str = "<array>", warnings: tupl
     return AudioTrack(np.ascontiguousarray(x, dtype=np.float32), TARGET_RATE, source, tuple(notes))
 
 
-def load_audio(path: str | os.PathLike, max_seconds: float | None = None) -> AudioTrack:
-    """Read WAV/FLAC/OGG/MP3 (anything libsndfile reads) as a 44.1 kHz stereo track.
+def length_warning(track_seconds: float, render_seconds: float) -> str | None:
+    """A note when the music is shorter than what is rendered with it (it repeats), else None."""
+    if not track_seconds < render_seconds:
+        return None
+    times = render_seconds / track_seconds if track_seconds > 0 else float("inf")
+    return (f"the music lasts {_duration(track_seconds)} and the render {_duration(render_seconds)}: "
+            f"it repeats {times:,.0f} times")
 
-    ``max_seconds`` keeps only the start of long files (memory: one minute is
-    about 21 MB once loaded).
+
+def _duration(seconds: float) -> str:
+    if seconds >= 1.0:
+        return f"{seconds:.1f} s"
+    if seconds >= 0.001:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def resample_ratio(rate_in: int, rate_out: int) -> tuple[int, int]:
+    """(up, down) for polyphase resampling from ``rate_in`` to ``rate_out``.
+
+    Awkward rate pairs (e.g. 44101 -> 44100) would need a filter with hundreds of thousands of
+    taps, so the ratio is approximated to within 1/2000**2, a pitch error far below hearing.
     """
-    import soundfile as sf
-
-    p = Path(path)
-    if not p.exists():
-        raise AudioError(p, "no such file")
-    if p.is_dir():
-        raise AudioError(p, "is a directory, not an audio file")
-    if p.stat().st_size == 0:
-        raise AudioError(p, "empty file (0 bytes)")
-    try:
-        info = sf.info(str(p))
-    except Exception as exc:  # noqa: BLE001 - libsndfile reports all format trouble this way
-        raise AudioError(p, f"not a readable audio file ({_short(exc)})") from exc
-    _check_channels(p, info.channels)
-    _check_rate(p, info.samplerate)
-    frames = -1
-    if max_seconds is not None:
-        if not max_seconds > 0:
-            raise AudioError(p, f"max_seconds must be positive, got {max_seconds}")
-        frames = int(math.ceil(max_seconds * info.samplerate))
-    try:
-        data, rate = sf.read(str(p), frames=frames, dtype="float32", always_2d=True)
-    except Exception as exc:  # noqa: BLE001
-        raise AudioError(p, f"could not decode audio ({_short(exc)})") from exc
-    if data.shape[0] == 0:
-        raise AudioError(p, "zero-length audio (the file holds no samples)")
-    return track_from_array(data, rate, source=str(p))
-
-
-def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Polyphase resampling along axis 0; keeps pitch.
-
-    Awkward rate pairs (e.g. 44101 -> 44100) would need a filter with hundreds of
-    thousands of taps, so the ratio is approximated to within 1/2000**2, a pitch
-    error far below hearing.
-    """
-    from scipy.signal import resample_poly
-
     ratio = Fraction(int(rate_out), int(rate_in))
     if max(ratio.numerator, ratio.denominator) > _MAX_RESAMPLE_FACTOR:
         ratio = ratio.limit_denominator(_MAX_RESAMPLE_FACTOR)
-    if ratio == 1:
+    return ratio.numerator, ratio.denominator
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Polyphase resampling along axis 0; keeps pitch (ratio: :func:`resample_ratio`)."""
+    from scipy.signal import resample_poly
+
+    up, down = resample_ratio(rate_in, rate_out)
+    if up == down:
         return x
-    return resample_poly(x, ratio.numerator, ratio.denominator, axis=0)
+    return resample_poly(x, up, down, axis=0)
 
 
 def _check_channels(source, channels: int) -> None:

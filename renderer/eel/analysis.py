@@ -53,45 +53,69 @@ def analyse(program: A.Program) -> BlockFacts:
             elif isinstance(node, A.Call) and node.name == "rand":
                 facts.has_rand = True
                 facts.rand_sites += 1
-    defined: set[str] = set()
+    defined = _Defined()
     for stmt in program.statements:
-        defined = _flow(stmt, defined, facts, conditional=False)
+        _flow(stmt, defined, facts, conditional=False)
     return facts
 
 
-def _flow(node, defined: set[str], facts: BlockFacts, conditional: bool) -> set[str]:
-    """Walk in evaluation order; return the set of variables definitely written after it."""
+class _Defined:
+    """Variables definitely written so far: a branch gets a child that sees its parent's names and
+    records only its own, so a long program costs time linear in its length (copying the whole set
+    at every branch or assignment was quadratic)."""
+
+    __slots__ = ("parent", "names")
+
+    def __init__(self, parent: "_Defined | None" = None):
+        self.parent = parent
+        self.names: set[str] = set()
+
+    def __contains__(self, name: str) -> bool:
+        scope = self
+        while scope is not None:
+            if name in scope.names:
+                return True
+            scope = scope.parent
+        return False
+
+
+def _flow(node, defined: _Defined, facts: BlockFacts, conditional: bool) -> None:
+    """Walk in evaluation order, adding to ``defined`` the variables definitely written."""
     if isinstance(node, A.Num):
-        return defined
+        return
     if isinstance(node, A.Var):
         if node.name not in defined:
             facts.early_reads.add(node.name)
-        return defined
+        return
     if isinstance(node, A.Assign):
         if isinstance(node.target, A.Var):
             if node.op != "=" and node.target.name not in defined:
                 facts.early_reads.add(node.target.name)
-            defined = _flow(node.value, defined, facts, conditional)
-            return defined | {node.target.name}
-        defined = _flow(node.target.index, defined, facts, conditional)
-        return _flow(node.value, defined, facts, conditional)
+            _flow(node.value, defined, facts, conditional)
+            defined.names.add(node.target.name)
+            return
+        _flow(node.target.index, defined, facts, conditional)
+        _flow(node.value, defined, facts, conditional)
+        return
     if isinstance(node, A.Cond):
-        defined = _flow(node.cond, defined, facts, conditional)
-        d1 = _flow(node.then, set(defined), facts, True)
-        d2 = _flow(node.other, set(defined), facts, True)
-        return d1 & d2
+        _flow(node.cond, defined, facts, conditional)
+        then, other = _Defined(defined), _Defined(defined)
+        _flow(node.then, then, facts, True)
+        _flow(node.other, other, facts, True)
+        defined.names |= then.names & other.names
+        return
     if isinstance(node, A.Binary) and node.op in ("&&", "||"):
-        defined = _flow(node.left, defined, facts, conditional)
-        _flow(node.right, set(defined), facts, True)
-        return defined
+        _flow(node.left, defined, facts, conditional)
+        _flow(node.right, _Defined(defined), facts, True)
+        return
     if isinstance(node, A.Loop):
-        defined = _flow(node.count, defined, facts, conditional)
-        _flow(node.body, set(defined), facts, True)
-        return defined
+        _flow(node.count, defined, facts, conditional)
+        _flow(node.body, _Defined(defined), facts, True)
+        return
     if isinstance(node, A.While):
-        return _flow(node.body, defined, facts, True)
+        _flow(node.body, defined, facts, True)
+        return
     if isinstance(node, A.Call) and node.name == "rand" and conditional:
         facts.conditional_rand = True
     for child in A.children(node):
-        defined = _flow(child, defined, facts, conditional)
-    return defined
+        _flow(child, defined, facts, conditional)

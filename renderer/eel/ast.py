@@ -106,9 +106,11 @@ Node = Num | Var | Mem | Unary | Binary | Cond | Assign | Call | Loop | While | 
 
 @dataclass(slots=True)
 class Program:
-    """A whole code block: top-level statements in order."""
+    """A whole code block: top-level statements in order; ``skipped`` holds the EELSyntax of
+    each statement left out (parse(..., skip_bad_statements=True))."""
     statements: list = field(default_factory=list)
     text: str = ""
+    skipped: list = field(default_factory=list)
 
 
 def children(node) -> tuple:

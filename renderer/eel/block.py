@@ -74,37 +74,49 @@ def _text_offsets(text: str) -> list[int]:
     return offs
 
 
+MAX_CODE_CHARS = 200_000
+"""Longest code block compiled (the largest in the 4,189-preset corpus is 8,547 characters);
+compiling is linear in the length, ~2 s for this much, so longer text is refused up front."""
 COMPILE_CACHE_SIZE = 512   # ~25 KB each before lazily built functions: ~15-30 MB a worker
-_COMPILED: "OrderedDict[tuple[str, str], Block]" = OrderedDict()
+_COMPILED: "OrderedDict[tuple[str, str, bool], Block]" = OrderedDict()
 
 
 def clear_compile_cache() -> None:
     _COMPILED.clear()
 
 
-def compile_block(lines: list[str] | str, section: str) -> "Block":
-    """Parse and compile one code block. Raises EELError(section, line, col, message)."""
+def compile_block(lines: list[str] | str, section: str, skip_bad_statements: bool = False) -> "Block":
+    """Parse and compile one code block. Raises EELError(section, line, col, message).
+
+    ``skip_bad_statements``: as MilkDrop 2 does, leave out a statement that does not parse and
+    compile the rest; ``Block.skipped`` then lists an EELError for each one left out (the
+    renderer does this; the GA's mutation check and the strict tools do not)."""
     if isinstance(lines, str):
         text, offsets = lines, _text_offsets(lines)
     else:
         text, offsets = _join(list(lines))
-    key = (text, section)
+    key = (text, section, bool(skip_bad_statements))
     cached = _COMPILED.get(key)
     if cached is not None:
         _COMPILED.move_to_end(key)
         return cached.fork()
-    block = _compile_text(text, offsets, section)
+    block = _compile_text(text, offsets, section, bool(skip_bad_statements))
     _COMPILED[key] = block
     if len(_COMPILED) > COMPILE_CACHE_SIZE:
         _COMPILED.popitem(last=False)
     return block.fork()
 
 
-def _compile_text(text: str, offsets: list[int], section: str) -> "Block":
+def _compile_text(text: str, offsets: list[int], section: str, skip_bad: bool = False) -> "Block":
+    if len(text) > MAX_CODE_CHARS:
+        raise EELError(section, 0, 0, f"code block of {len(text):,} characters is longer than the "
+                                      f"{MAX_CODE_CHARS:,} compiled")
     try:
-        program = parse(text)
+        program = parse(text, skip_bad_statements=skip_bad)
         facts = analyse(program)
-        return Block(program, facts, section)
+        block = Block(program, facts, section)
+        block.skipped = [EELError(section, *_locate(e.pos, offsets, text), e.message) for e in program.skipped]
+        return block
     except EELSyntax as e:
         line, col = _locate(e.pos, offsets, text)
         raise EELError(section, line, col, e.message) from None
@@ -122,6 +134,7 @@ class Block:
         self.reads: set[str] = set(facts.reads)
         self.writes: set[str] = set(facts.writes)
         self.empty = not program.statements
+        self.skipped: list[EELError] = []   # statements left out (compile_block(skip_bad_statements=True))
         self.vectorisable = facts.vectorisable
         variables = facts.reads | facts.writes
         self._variables = variables
@@ -163,10 +176,15 @@ class Block:
 
     # -- many items ----------------------------------------------------------------------
     def vector_function(self):
+        """The vectorised function, or None where the block has none (not vectorisable, or
+        generated code Python cannot compile: nesting beyond its parser's limits)."""
         lazy = self._lazy
-        if lazy.vector is None and self.vectorisable:
-            lazy.vector, lazy.vector_source = build_vector(self.program, self._variables,
-                                                           self.section)
+        if lazy.vector is None and self.vectorisable and not lazy.vector_failed:
+            try:
+                lazy.vector, lazy.vector_source = build_vector(self.program, self._variables,
+                                                               self.section)
+            except (SyntaxError, RecursionError, MemoryError, OverflowError):
+                lazy.vector_failed = True
         return lazy.vector
 
     def run_many(self, vm: VM, per_item: dict, n: int, outputs: list[str]) -> dict[str, np.ndarray]:
@@ -185,8 +203,11 @@ class Block:
     def _plan(self, carried: set[str], arrays: set[str], consts: dict) -> CarryPlan | None:
         key = (frozenset(carried), frozenset(arrays), frozenset(consts))
         if key not in self._plans:
-            self._plans[key] = make_plan(self.program, carried, arrays, set(consts),
-                                         self.section)
+            try:
+                plan = make_plan(self.program, carried, arrays, set(consts), self.section)
+            except (SyntaxError, RecursionError, MemoryError, OverflowError):
+                plan = None                   # run item by item
+            self._plans[key] = plan
         return self._plans[key]
 
     def _try_vector(self, vm, per_item, n, outputs):
@@ -204,6 +225,8 @@ class Block:
         if carried and plan is None:
             return None
         fn = self.vector_function()
+        if fn is None:
+            return None
         rand_at = rt.rand_state() if self.facts.has_rand else None
         starts = {c: (rt.regs if REG_NAME.match(c) else vm.vars).get(c, 0.0) for c in carried}
         entries: dict[str, np.ndarray] = {}
@@ -342,10 +365,11 @@ class Block:
 class _LazyCode:
     """Functions a Block builds on first use; one per compiled code, shared by its forks."""
 
-    __slots__ = ("vector", "vector_source", "items_source")
+    __slots__ = ("vector", "vector_failed", "vector_source", "items_source")
 
     def __init__(self):
         self.vector = None
+        self.vector_failed = False
         self.vector_source: str | None = None
         self.items_source: str | None = None
 

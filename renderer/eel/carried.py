@@ -159,8 +159,8 @@ def make_plan(program: A.Program, carried: set[str], arrays: set[str], scalars: 
         writes = set().union(*(_stmt_rw(s)[1] for s in kept)) if kept else set()
         has_rand = any(isinstance(n, A.Call) and n.name == "rand"
                        for s in kept for n in A.walk(s))
-        if has_rand or reads & arrays:
-            uniform = set()               # the slice would need vertex data: not uniform
+        if has_rand or (reads | writes) & arrays:
+            uniform = set()               # the slice would need (or overwrite) vertex data: not uniform
         else:
             sliced = A.Program(list(kept), program.text)
             facts = analyse(sliced)

@@ -3,7 +3,12 @@
 MilkDrop joins a block's lines with no separator after cutting `//` and `\\\\` comments per
 line (see `join_lines`), so a token may span two preset lines (`.0` + `1`). Numbers follow
 ns-eel2: `5`, `5.`, `.5`, `1e3`; `$PI`, `$E`, `$PHI`, `$X1F` (hex) and `$'c'` are constants.
-Identifiers are case-insensitive and returned lower-case.
+A `.` that no digit follows is a number too: MilkDrop 2's ns-eel2 lexer reads it as a
+floating-point constant and `atof(".")` is 0, so `x = .;` sets 0 and `below(rad,.-53)` compares
+with -53. Identifiers are case-insensitive and returned lower-case.
+
+``tokenize(text, lenient=True)`` turns a character no token starts with into a 'bad' token
+instead of raising, so the parser can drop just the statement holding it (see parser.py).
 """
 from __future__ import annotations
 
@@ -23,13 +28,13 @@ _CONSTANTS = {"$pi": math.pi, "$e": math.e, "$phi": 1.618033988749895}
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str      # 'num', 'name', 'op', 'eof'
+    kind: str      # 'num', 'name', 'op', 'eof', 'bad' (lenient: text is the problem)
     text: str      # operator text, lower-case name, or source text of a number
     pos: int
     value: float = 0.0
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, lenient: bool = False) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -47,20 +52,28 @@ def tokenize(text: str) -> list[Token]:
                 raise EELSyntax(i, "unterminated /* comment")
             i = j + 2
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        if "0" <= c <= "9" or (c == "." and i + 1 < n and "0" <= text[i + 1] <= "9"):  # ASCII digits only
             m = _NUMBER.match(text, i)
             tokens.append(Token("num", m.group(0), i, float(m.group(0))))
             i = m.end()
             continue
-        if c == "." :
-            raise EELSyntax(i, "'.' is not a number")
-        if c.isalpha() or c == "_":
+        if c == ".":  # MilkDrop 2's lexer reads a lone '.' as the number 0
+            tokens.append(Token("num", ".", i, 0.0))
+            i += 1
+            continue
+        if c.isascii() and (c.isalpha() or c == "_"):  # a Unicode letter is an unexpected character
             m = _NAME.match(text, i)
             tokens.append(Token("name", m.group(0).lower(), i))
             i = m.end()
             continue
         if c == "$":
-            i = _constant(text, i, tokens)
+            try:
+                i = _constant(text, i, tokens)
+            except EELSyntax:
+                if not lenient:
+                    raise
+                tokens.append(Token("bad", "unknown $ constant", i))
+                i += 1
             continue
         two = text[i:i + 2]
         if two in _OPS:
@@ -69,6 +82,10 @@ def tokenize(text: str) -> list[Token]:
             continue
         if c in _SINGLE:
             tokens.append(Token("op", c, i))
+            i += 1
+            continue
+        if lenient:
+            tokens.append(Token("bad", f"unexpected character {c!r}", i))
             i += 1
             continue
         raise EELSyntax(i, f"unexpected character {c!r}")

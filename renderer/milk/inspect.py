@@ -54,7 +54,8 @@ def section_infos(preset: Preset) -> list[SectionInfo]:
 
 def compile_sections(preset: Preset) -> list[dict]:
     """Compile every non-blank EEL section; one record per failure, pointing into the file
-    (``section``, ``line`` within it, ``file_line``, ``col``, ``error``).
+    (``section``, ``line`` within it, ``file_line``, ``col``, ``error``). A statement MilkDrop 2
+    would leave out while compiling the rest of its block gets a record with ``skipped`` True.
 
     MilkDrop skips blocks that are only blanks, so they are never compile errors here either.
     """
@@ -65,17 +66,27 @@ def compile_sections(preset: Preset) -> list[dict]:
         if not code_text(lines)[0].strip():
             continue
         try:
-            compile_block(lines, name)
+            block = compile_block(lines, name, skip_bad_statements=True)
         except EELError as exc:
-            line = getattr(exc, "line", 0) or None
-            file_line = preset.line_of.get(preset.section_key(name, line)) if line else None
-            failures.append({"section": name, "line": line, "file_line": file_line,
-                             "col": getattr(exc, "col", 0) or None,
-                             "error": getattr(exc, "message", str(exc))})
+            failures.append(_failure(preset, name, exc, getattr(exc, "message", str(exc))))
+            continue
         except Exception as exc:  # a compiler bug must not stop a scan of 4,000 files
             failures.append({"section": name, "line": None, "file_line": None, "col": None,
                              "error": f"compiler crashed: {type(exc).__name__}: {exc}"})
+            continue
+        failures.extend(_failure(preset, name, exc, f"{exc.message} (statement skipped; the rest compiles, "
+                                 "as in MilkDrop 2)", skipped=True) for exc in block.skipped)
     return failures
+
+
+def _failure(preset: Preset, section: str, exc, message: str, skipped: bool = False) -> dict:
+    line = getattr(exc, "line", 0) or None
+    file_line = preset.line_of.get(preset.section_key(section, line)) if line else None
+    out = {"section": section, "line": line, "file_line": file_line, "col": getattr(exc, "col", 0) or None,
+           "error": message}
+    if skipped:
+        out["skipped"] = True
+    return out
 
 
 def changed_params(preset: Preset) -> list[tuple[str, float | int, float | int, str]]:

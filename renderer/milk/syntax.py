@@ -60,12 +60,19 @@ def scan_int(text: str) -> int | None:
 
 
 def format_number(value: float | int) -> str:
-    """Shortest text that reads back to the same value (``repr`` of a float, plain ints)."""
+    """A value as MilkDrop's own files write it (at most 6 decimals, trailing zeros trimmed) when
+    that text reads back to exactly the same value, else the shortest exact text (``repr``): the
+    file never renders differently from the value it was written from. The GA's operators round
+    what they make to 6 decimals, so its presets always get the short form."""
     if isinstance(value, (bool, int)):
         return str(int(value))
     value = float(value)
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
+    if abs(value) < 1e15:
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        if text not in ("0", "-0") and float(text) == value:
+            return text
     return repr(value)
 
 

@@ -47,9 +47,13 @@ def frame_name(k: int) -> str:
     return f"frame_{k:05d}.png"
 
 
-def write_frames(frames: Iterable[np.ndarray], out: str | os.PathLike, fps: float = 60.0,
+def write_frames(frames: Iterable[np.ndarray | None], out: str | os.PathLike, fps: float = 60.0,
                  on_frame: Callable[[int], None] | None = None) -> WriteResult:
-    """Write HxWx3 uint8 frames (row 0 = top) to ``out``; ``on_frame(k)`` after each (progress)."""
+    """Write HxWx3 uint8 frames (row 0 = top) to ``out``; ``on_frame(k)`` after each (progress).
+
+    A None in ``frames`` is a frame rendered but not kept (``Renderer.render(keep=...)``): it is
+    counted, so a folder names every written frame by its own number, but nothing is written.
+    ``WriteResult.frames`` counts the frames written."""
     if not fps > 0:
         raise OutputError(f"{out}: fps must be positive, got {fps!r}")
     out = Path(out)
@@ -62,16 +66,20 @@ def write_frames(frames: Iterable[np.ndarray], out: str | os.PathLike, fps: floa
     return WriteResult(out, kind, n)
 
 
-def _checked(frames: Iterable[np.ndarray], out: Path):
+def _checked(frames: Iterable[np.ndarray | None], out: Path):
+    """(k, frame) for every frame, k from 1; frame None for one not kept."""
     shape = None
     for k, f in enumerate(frames, 1):
+        if f is None:
+            yield k, None
+            continue
         a = np.asarray(f)
         if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] not in (3, 4):
             raise OutputError(f"{out}: frame {k} must be HxWx3 uint8, got {a.dtype} {a.shape}")
         if shape is not None and a.shape != shape:
             raise OutputError(f"{out}: frame {k} is {a.shape}, earlier frames were {shape}")
         shape = a.shape
-        yield np.ascontiguousarray(a[:, :, :3])
+        yield k, np.ascontiguousarray(a[:, :, :3])
 
 
 def _write_folder(frames, out: Path, fps: float, on_frame) -> int:
@@ -79,18 +87,21 @@ def _write_folder(frames, out: Path, fps: float, on_frame) -> int:
         raise OutputError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     n = 0
-    for n, frame in enumerate(frames, 1):
-        # level 1: 2-3x faster than Pillow's default and still lossless
-        Image.fromarray(frame).save(out / frame_name(n), compress_level=1)
-        on_frame(n)
+    for k, frame in frames:
+        if frame is not None:
+            # level 1: 2-3x faster than Pillow's default and still lossless
+            Image.fromarray(frame).save(out / frame_name(k), compress_level=1)
+            n += 1
+        on_frame(k)
     return n
 
 
 def _write_animated(frames, out: Path, fps: float, on_frame) -> int:
     images = []
-    for n, frame in enumerate(frames, 1):
-        images.append(Image.fromarray(frame))
-        on_frame(n)
+    for k, frame in frames:
+        if frame is not None:
+            images.append(Image.fromarray(frame))
+        on_frame(k)
     if not images:
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -109,10 +120,12 @@ def _write_mp4(frames, out: Path, fps: float, on_frame) -> int:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - a dependency in pyproject
         raise OutputError(f"{out}: MP4 output needs the imageio-ffmpeg package") from exc
-    it = iter(frames)
+    it = _kept(frames, on_frame)
     first = next(it, None)
     if first is None:
         return 0
+    on_frame(first[0])
+    first = first[1]
     out.parent.mkdir(parents=True, exist_ok=True)
     h, w = first.shape[:2]
     pw, ph = w + (w % 2), h + (h % 2)  # yuv420p needs even sizes: repeat the last row/column
@@ -123,16 +136,28 @@ def _write_mp4(frames, out: Path, fps: float, on_frame) -> int:
     writer.send(None)
     n = 0
     try:
-        for n, frame in enumerate(_chain(first, it), 1):
-            if (pw, ph) != (w, h):
-                frame = np.pad(frame, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
-            writer.send(np.ascontiguousarray(frame))
-            on_frame(n)
+        writer.send(_padded(first, pw, ph))
+        n = 1
+        for k, frame in it:
+            writer.send(_padded(frame, pw, ph))
+            n += 1
+            on_frame(k)
     finally:
         writer.close()
     return n
 
 
-def _chain(first, rest):
-    yield first
-    yield from rest
+def _kept(frames, on_frame):
+    """The (k, frame) pairs with a frame; progress is still reported for the others."""
+    for k, frame in frames:
+        if frame is None:
+            on_frame(k)
+        else:
+            yield k, frame
+
+
+def _padded(frame: np.ndarray, pw: int, ph: int) -> np.ndarray:
+    h, w = frame.shape[:2]
+    if (pw, ph) != (w, h):
+        frame = np.pad(frame, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+    return np.ascontiguousarray(frame)

@@ -104,9 +104,9 @@ def _audio(cache: dict, config: SweepConfig):
     if config.audio is None:
         return None
     if "audio" not in cache:
-        from renderer.audio import AudioAnalyzer, load_audio
+        from renderer.audio import AudioAnalyzer, open_audio
 
-        cache["audio"] = AudioAnalyzer(load_audio(config.audio), fps=config.fps)
+        cache["audio"] = AudioAnalyzer(open_audio(config.audio), fps=config.fps)
     return cache["audio"]
 
 

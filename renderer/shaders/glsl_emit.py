@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import hlsl_ast as A
+from .glsl_arrays import declare_array
 from .glsl_exprs import NeedWritable, emit_expr
 from .glsl_intrinsics import TEX_HELPERS, Expr, call_intrinsic, floatify, to
 from .hlsl_lexer import ShaderError
@@ -56,6 +57,7 @@ class Emitter:
         self.sampler_alias: dict[str, str] = {}
         self.writable: set[str] = set(writable or ())   # prelude uniforms the preset assigns to
         self.written: set[str] = set()
+        self.arrays: dict[str, int] = {}   # glsl name of an array variable -> its length
 
 
     # ---- bookkeeping -----------------------------------------------------------------------
@@ -93,7 +95,7 @@ class Emitter:
         for scope in reversed(self.scopes):
             if name in scope:
                 g, t = scope[name]
-                return Expr(g, t, lvalue=True)
+                return Expr(g, t, lvalue=True, array=g in self.arrays)
         if name in PIXEL_VARS:
             return Expr(name, PIXEL_VARS[name], lvalue=True)
         if name in self.sampler_alias:
@@ -163,8 +165,11 @@ class Emitter:
                 continue   # declared as uniforms on use
             if texsize_name(dec.name) and dec.init is None:
                 continue   # MilkDrop binds these itself
-            if dec.array is not None:
-                self.fail(d, "arrays are not supported")
+            if dec.is_array:
+                _, decl, assigns = declare_array(self, dec, t, d)
+                out.append(decl)
+                init.extend("    " + a for a in assigns)
+                continue
             g = self.declare(dec.name, t, d)
             out.append(f"{t.glsl()} {g};")
             value = self.initializer(dec.init, t, d) if dec.init is not None else f"{t.glsl()}(0)"
@@ -236,8 +241,10 @@ class Emitter:
             self.fail(d, "local samplers are not supported")
         lines = []
         for dec in d.decls:
-            if dec.array is not None:
-                self.fail(d, "arrays are not supported")
+            if dec.is_array:
+                _, decl, assigns = declare_array(self, dec, t, d)
+                lines.append(f"{ind}{decl}\n" + "".join(f"{ind}{a}\n" for a in assigns))
+                continue
             value = self.initializer(dec.init, t, d) if dec.init is not None else f"{t.glsl()}(0)"
             g = self.declare(dec.name, t, d)   # declared after the initialiser: `float x = x;` sees outer x
             lines.append(f"{ind}{t.glsl()} {g} = {value};\n")

@@ -7,6 +7,7 @@ comparisons/logic work per component; GLSL wants all of that spelt out (`lessTha
 from __future__ import annotations
 
 from . import hlsl_ast as A
+from .glsl_arrays import index_array
 from .glsl_intrinsics import Expr, floatify, to
 from .hlsl_types import BOOL, FLOAT, INT, HType, binary_result, convert, parse_type_name
 from .prelude import Q_ALIASES, UNIFORMS
@@ -38,7 +39,10 @@ def emit_expr(em, e) -> Expr:
     if isinstance(e, A.BoolLit):
         return Expr("true" if e.value else "false", BOOL)
     if isinstance(e, A.Ident):
-        return em.lookup(e)
+        x = em.lookup(e)
+        if x.array:
+            em.fail(e, f"array {e.name} is only usable indexed, as {e.name}[i]")
+        return x
     if isinstance(e, A.Call):
         return em.call(e)
     if isinstance(e, A.Member):
@@ -113,6 +117,10 @@ def _matrix_member(f: str):
 
 
 def index(em, e: A.Index) -> Expr:
+    if isinstance(e.obj, A.Ident):
+        x = em.lookup(e.obj)
+        if x.array:
+            return index_array(em, x, em.expr(e.index))
     x = em.expr(e.obj)
     i = to(em.expr(e.index), INT)
     t = x.type

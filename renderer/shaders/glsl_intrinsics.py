@@ -18,6 +18,7 @@ class Expr:
     type: HType
     int_lit: bool = False
     lvalue: bool = False
+    array: bool = False    # an array variable (type is its element's): only valid indexed
 
 
 def to(e: Expr, t: HType) -> str:

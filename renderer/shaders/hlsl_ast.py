@@ -98,8 +98,9 @@ class InitList(Node):
 class Declarator:
     name: str
     line: int
-    array: object = None
+    array: object = None      # the size expression of `name[N]`
     init: object = None
+    is_array: bool = False    # `name[N]` or `name[]`
 
 
 @dataclass

@@ -122,6 +122,7 @@ class Parser:
         while True:
             d = A.Declarator(name.text, name.line)
             if self.accept("["):
+                d.is_array = True
                 d.array = None if self.tok.text == "]" else self.expression()
                 self.take("]")
             if self.accept(":"):

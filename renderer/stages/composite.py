@@ -21,8 +21,9 @@ import math
 
 import numpy as np
 
-from renderer.gl_context import PASSTHROUGH_VS, QUAD_VERTICES
 from renderer.frame_state import frame_number
+from renderer.gl_context import PASSTHROUGH_VS, QUAD_VERTICES, set_wrap
+from renderer.stages.warp_mesh import texture_wraps
 
 # One program per combination of the effects a preset uses (the #if flags), not one program
 # that tests them all per pixel: llvmpipe executes every side of a branch, so the all-in-one
@@ -130,9 +131,10 @@ class Composite:
         if flags[1]:
             p["hue_amount"].value = amount
             p["hue"].write(hue_corners(time, rand_start).astype("f4").tobytes())
-        # the echo copy samples outside [0, 1] when zoomed out: MilkDrop's sampler_main wraps
-        frame_texture.repeat_x = True
-        frame_texture.repeat_y = True
+        # the echo copy samples outside [0, 1] when zoomed out; MilkDrop 2's fixed-function
+        # composite keeps the warp's address mode (butterchurn does the same): a preset with
+        # bTexWrap=0 smears its edge pixels into a band there, one with wrap repeats the picture
+        set_wrap(frame_texture, texture_wraps(fv))
         frame_texture.use(0)
         self.ctx.disable(self.ctx.BLEND)
         vao.render(self.ctx.TRIANGLE_STRIP)

@@ -8,6 +8,11 @@ frame around its centre with ``tex_zoom``/``tex_ang`` and tint it with those col
 line strip in ``border_*`` (4 one-pixel-shifted copies when ``thickOutline``); ``additive`` picks
 the blend. Colours wrap like Direct3D's packed colours (see ``milkdrop_color``).
 
+Position: ``x`` runs right and ``y`` runs *up* the picture (y = 0.2 sits near the bottom), as in
+MilkDrop's authoring guide and in butterchurn's pictures; the per-pixel ``y`` of the warp runs
+down. Only the centre moves: the corners keep their angles, so a shape looks the same wherever
+it is, and a textured one shows the previous frame upright.
+
 Fans are drawn as triangle lists so consecutive instances without a border share one draw call
 (same triangles, same order, so the same pixels as per-instance fans); an instance with a border
 is drawn fill-then-border on its own, as MilkDrop does, because later fills may cover it.
@@ -135,7 +140,7 @@ def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0):
     inst = c.inst
     ang = c.frac_2pi + t["ang"][inst] + math.pi * 0.25
     x_clip = t["x"] * 2.0 - 1.0
-    y_clip = t["y"] * -2.0 + 1.0
+    y_clip = t["y"] * 2.0 - 1.0  # y runs up the picture (see the module docstring)
     rad = t["rad"][inst]
     px = x_clip[inst] + rad * np.cos(ang) * aspect_y
     py = y_clip[inst] + rad * np.sin(ang)

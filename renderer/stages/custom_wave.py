@@ -5,7 +5,8 @@ projectM's CustomWaveform.cpp reproduce it): up to 480 waveform samples or 512 s
 ``sep`` offsets the two channels, a forward then backward one-pole filter with
 ``sqrt(smoothing*0.98)``, then ``0.004`` (waveform) or ``0.15`` (spectrum) times ``scaling`` times
 the preset's base ``fWaveScale``. Per-point code runs once per wave per frame on whole arrays
-(``PresetEquations.wave_points``), colours wrap like Direct3D's packed colours.
+(``PresetEquations.wave_points``), colours wrap like Direct3D's packed colours. A point's ``y``
+runs up the picture (0 the bottom, 1 the top), as MilkDrop's guide says and butterchurn shows.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class CustomWaveStage:
         inv_ax = 1.0 / float(getattr(state, "aspect_x", 1.0) or 1.0)
         inv_ay = 1.0 / float(getattr(state, "aspect_y", 1.0) or 1.0)
         verts[:, 0] = np.nan_to_num((x * 2.0 - 1.0) * inv_ax, nan=0.0, posinf=1e6, neginf=-1e6)
-        verts[:, 1] = np.nan_to_num((y * -2.0 + 1.0) * inv_ay, nan=0.0, posinf=1e6, neginf=-1e6)
+        verts[:, 1] = np.nan_to_num((y * 2.0 - 1.0) * inv_ay, nan=0.0, posinf=1e6, neginf=-1e6)  # y runs up
         verts[:, 2:] = milkdrop_color(np.stack([_column(pts, c, settings[c], n) for c in "rgba"], 1))
         if settings["usedots"] == 0:
             verts = _smooth_with_colors(verts)

@@ -2,10 +2,16 @@
 
 As in MilkDrop 2 / butterchurn / projectM: mv_x by mv_y lines (at most 64 x 48; the fraction of
 mv_x/mv_y stretches the spacing), shifted by mv_dx/mv_dy, each from its grid point (fx, fy)
-towards the warp's source coordinate there, scaled by mv_l and at least ~1.8 px long; colour
-mv_r/g/b/a. The source coordinate is the warp mesh's (u, v) interpolated at (fx, fy) with the
-row looked up from the mesh's bottom (MilkDrop's m_verts order) and v mirrored, which is what
-MilkDrop does; for the usual vertically symmetric motion it is the true source point.
+towards the warp's source coordinate there, scaled by mv_l and at least one texel long (MilkDrop 2's
+minimum); colour mv_r/g/b/a. The source coordinate is the warp mesh's (u, v) interpolated at
+(fx, fy) with the row looked up from the mesh's bottom (MilkDrop's m_verts order) and v mirrored,
+which is what MilkDrop does; for the usual vertically symmetric motion it is the true source
+point. The grid counts from the top of the picture: butterchurn's pictures show MilkDrop's first
+row of vectors near the top edge and its dropped last row at the bottom.
+
+butterchurn departs in one place: a vector longer than the minimum keeps its height but gets a
+width of one texel (a typo sets dx twice where MilkDrop 2 leaves both alone), so its vectors are
+near-vertical dashes. We draw MilkDrop 2's.
 """
 
 from __future__ import annotations
@@ -100,8 +106,9 @@ def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
     length = _num(frame_vars, "mv_l", 0.9)
     dx, dy = (sx - FX) * length, (sy - FY) * length
     dist = np.hypot(dx, dy)
-    # projectM's rule: a bit more than one pixel, or 1-px lines vanish in the rasteriser
-    min_len = math.hypot(1.25 / width, 1.25 / height)
+    # MilkDrop 2's minimum: one texel (1 / texture width); a vector with no direction becomes
+    # (min, min), a one-texel diagonal
+    min_len = 1.0 / width
     short = dist < min_len
     if short.any():
         tiny = dist <= 1e-6  # float32 noise of a still mesh: no direction to show

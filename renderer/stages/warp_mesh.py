@@ -134,6 +134,13 @@ def _finite(value, default: float) -> float:
     return f if math.isfinite(f) else default
 
 
+def texture_wraps(frame_vars: dict) -> bool:
+    """Whether the picture repeats past its edges: MilkDrop 2 samples with WRAP when
+    ``wrap > 0.5`` (m_fSnapPoint), else CLAMP. The MilkDrop 1 warp sets it, and the MilkDrop 1
+    composite (ShowToUser_NoShaders, which sets no address mode of its own) inherits it."""
+    return _finite(frame_vars.get("wrap", 1.0), 1.0) > 0.5
+
+
 def warp_factors(time: float, warpanimspeed: float) -> tuple[float, float, float, float, float]:
     """MilkDrop's 4 slowly varying warp frequencies, and the warp clock they run on."""
     wt = time * warpanimspeed
@@ -325,7 +332,7 @@ class WarpMesh:
     def draw(self, prev_texture, frame_vars: dict, target=None) -> None:
         """Warp ``prev_texture`` into ``target`` (a framebuffer; None: the bound one)."""
         decay = min(_finite(frame_vars.get("decay", 0.98), 0.98), 1.0)
-        set_wrap(prev_texture, _finite(frame_vars.get("wrap", 1.0), 1.0) > 0.0001)
+        set_wrap(prev_texture, texture_wraps(frame_vars))
         ctx = self.ctx
         ctx.disable(ctx.BLEND)
         if target is not None:

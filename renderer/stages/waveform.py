@@ -5,9 +5,11 @@ projectM (Waveforms/*.cpp) reproduce it; where those two disagree we take the Mi
 (480 waveform samples, ``% 8`` so mode 8 draws the circle, D3D's 1.57/6.28 literals, the
 ``m_nTexSizeX/3`` vertex cap of modes 4, 6 and 7).
 
-Coordinates: MilkDrop computes the built-in wave in D3D clip space with y pointing *down* the
-screen (``wave_y`` 0 is the top, "backwards" as the source says), so the y coordinate is negated
-before drawing into our clip space where +1 is the top row.
+Coordinates: on screen ``wave_y`` 1 is the top ("backwards (top==1) in the original milkdrop, so
+we keep it that way", says the MilkDrop 2 source, which negates the wave's y and then draws through
+a 2D projection whose y runs down), and mode 6's line sits at the top for ``wave_x`` near 1; the
+reference pictures (butterchurn) agree. So the vertices go to our clip space, +1 the top row,
+as computed. Custom waves and shapes run up the same way; only the warp's per-pixel y runs down.
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ def _line_edges(pos_x: float, ang: float, n: int):
 def wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float, mystery: float,
                   pos_x: float, pos_y: float, aspect_x: float, aspect_y: float,
                   texsize: int) -> list[np.ndarray]:
-    """MilkDrop-space (y up) vertex lists, one or two (mode 7), for scaled+smoothed samples.
+    """Clip-space (y up, +1 the top row) vertex lists, one or two (mode 7), for scaled+smoothed samples.
 
     ``left``/``right`` are the scaled, smoothed 576-sample channels; ``pos_x``/``pos_y`` are
     ``wave_x*2-1`` and ``wave_y*2-1``.
@@ -356,12 +358,7 @@ class WaveformStage:
             aspect_x=float(getattr(state, "aspect_x", 1.0)), aspect_y=float(getattr(state, "aspect_y", 1.0)),
             texsize=int(state.width),
         )
-        out = []
-        for xy in strips:
-            xy = xy.copy()
-            xy[:, 1] = -xy[:, 1]
-            out.append(smooth_wave(xy))
-        return out, (*wave_color(v), alpha)
+        return [smooth_wave(xy) for xy in strips], (*wave_color(v), alpha)
 
     def draw(self, state) -> None:
         built = self.vertices(state)

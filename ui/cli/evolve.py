@@ -55,6 +55,8 @@ class LiveDisplay:
         t.add_row("evaluations/s", f"{s['rate']:.2f}")
         t.add_row("best / mean score", "-" if s["best"] is None else f"{s['best']:.4f} / {s['mean']:.4f}")
         t.add_row("errors / degenerate", f"{s['errors']} / {s['degenerate']}")
+        if s.get("coverage") is not None:
+            t.add_row("archive coverage / QD-score", f"{100 * s['coverage']:.1f}% / {s['qd_score']:.2f}")
         if s["note"]:
             t.add_row("", s["note"])
         return t
@@ -69,7 +71,8 @@ class LiveDisplay:
             s["rate"] = event["done"] / max(1e-6, time.monotonic() - self._gen_t0)
         elif kind == "generation_end":
             r = event["record"]
-            s.update(best=r["best"], mean=r["mean"], errors=r["errors"], degenerate=r["degenerate"])
+            s.update(best=r["best"], mean=r["mean"], errors=r["errors"], degenerate=r["degenerate"],
+                     coverage=r.get("coverage"), qd_score=r.get("qd_score"))
             if event["seconds"] > 0:
                 s["rate"] = event["evaluated"] / event["seconds"]
             if self.live is None:
@@ -81,6 +84,9 @@ class LiveDisplay:
             s["note"] = f"waiting for votes: {event['votes']} / {event['needed']} (distinct voter and individual)"
         elif kind == "finished":
             s["note"] = "finished"
+        elif kind == "note":  # something the user should know (repairs, warnings): printed once, kept
+            self.console.print(f"note: {event['message']}", style="yellow", markup=False, highlight=False,
+                               soft_wrap=True)
         if self.live is not None:
             self.live.update(self._render())
 
@@ -135,16 +141,19 @@ def register(app: typer.Typer) -> None:
         frames: Optional[int] = typer.Option(None, "--frames", help="frames rendered per candidate"),
         size: Optional[int] = typer.Option(None, "--size", help="render width and height"),
         mode: Optional[str] = typer.Option(None, "--mode", help="autonomous | interactive"),
+        search: Optional[str] = typer.Option(None, "--search", help="ga (generational GA, default) | qd (MAP-Elites archive)"),
         votes_needed: Optional[int] = typer.Option(None, "--votes-needed", help="interactive: votes to wait for"),
         vote_timeout: Optional[float] = typer.Option(None, "--vote-timeout", help="interactive: max seconds to wait"),
         scheduler: Optional[str] = typer.Option(None, "--scheduler", help="address of an existing Dask scheduler"),
+        safe_ranges: Optional[Path] = typer.Option(None, "--safe-ranges", help="safe-ranges JSON from `liandan analyze`"),
     ) -> None:
         """Breed presets: evaluate, select, vary, for G generations; leaves runs/NAME."""
         overrides = {
             "seeds.dir": str(seeds) if seeds else None, "run.generations": generations, "run.population": population,
             "fitness.audio": str(audio) if audio else None, "evaluation.workers": workers, "run.seed": seed,
             "fitness.frames": frames, "fitness.width": size, "fitness.height": size, "run.mode": mode,
-            "run.votes_needed": votes_needed, "run.vote_timeout_s": vote_timeout,
+            "run.votes_needed": votes_needed, "run.vote_timeout_s": vote_timeout, "run.search": search,
+            "ga.safe_ranges": str(safe_ranges.resolve()) if safe_ranges else None,
         }
         if audio is not None and not audio.is_file():
             _fail(f"{audio}: no such audio file")
@@ -207,7 +216,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "-o", "--out", help="output folder"),
         runs_dir: Path = typer.Option(Path("runs"), "--runs-dir"),
     ) -> None:
-        """Write the run's best presets (machine score plus votes) as .milk files."""
+        """Write the run's best presets (machine score plus votes) as .milk files; for a
+        quality-diversity run, the best most distinct elites of its archive."""
         try:
             run = RunStore(runs_dir).open(run_id)
             paths = run.export(run.best(top), out)

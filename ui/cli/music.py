@@ -66,9 +66,34 @@ def listen(
     console.print(f"plot: {out}")
 
 
+def _candidates(presets: Path, err: Console, cache: Path | None, workers: int, limit: int | None):
+    """Match candidates from a mining dataset (its react_ columns) or a folder (profiled, cached)."""
+    from evo.mining.dataset import DATASET_FILE, DatasetError, load_dataset
+    from evo.music.dataset_group import candidates_from_dataset
+    from evo.music.profiles import DEFAULT_CACHE, ProfileCache, candidates_from_folder
+    from renderer.milk.files import find_presets
+
+    if presets.suffix == ".parquet" or (presets / DATASET_FILE).is_file():
+        try:
+            found, missing = candidates_from_dataset(load_dataset(presets))
+        except DatasetError as exc:
+            _fail(str(exc))
+        if not found:
+            _fail(f"{presets}: no reactivity profiles in this dataset: mine it with `liandan mine ... --reactivity`")
+        return found[: limit or None], {f"{missing} rows": "no profile"} if missing else {}
+    store = ProfileCache(cache or DEFAULT_CACHE)
+    try:
+        with _bar(err) as bar:
+            task = bar.add_task("profiling presets", total=min(len(find_presets(presets)), limit or 10**9))
+            return candidates_from_folder(presets, store, workers, limit, lambda p: bar.advance(task))
+    finally:
+        store.close()
+
+
 def match(
     song: Path = typer.Argument(..., help="Music file."),
-    presets: Path = typer.Option(..., "--presets", help="Folder of .milk presets (each profiled once, cached)."),
+    presets: Path = typer.Option(..., "--presets", help="Folder of .milk presets (each profiled once, cached), or a "
+                                 "dataset mined with --reactivity."),
     top: int = typer.Option(10, "--top", "-k", help="How many to list for the song and per section."),
     playlist: Optional[Path] = typer.Option(None, "--playlist", help="Write a set here: cues.json + presets/ in play order."),
     video: Optional[Path] = typer.Option(None, "--video", help="Render the set to this .mp4, with the song's audio."),
@@ -81,22 +106,12 @@ def match(
 ) -> None:
     """Rank presets for a song and per section, with a reason each; write a set and its video."""
     from evo.music.match import plan_set, rank_section, rank_song, write_playlist
-    from evo.music.profiles import DEFAULT_CACHE, ProfileCache, candidates_from_folder
 
     err = Console(stderr=True)
-    if not presets.is_dir():
-        _fail(f"{presets}: no such folder")
+    if not presets.exists():
+        _fail(f"{presets}: no such folder or dataset")
     a = _analyze(song, err)
-    store = ProfileCache(cache or DEFAULT_CACHE)
-    try:
-        from renderer.milk.files import find_presets
-
-        total = min(len(find_presets(presets)), limit or 10**9)
-        with _bar(err) as bar:
-            task = bar.add_task("profiling presets", total=total)
-            candidates, bad = candidates_from_folder(presets, store, workers, limit, lambda p: bar.advance(task))
-    finally:
-        store.close()
+    candidates, bad = _candidates(presets, err, cache, workers, limit)
     if not candidates:
         _fail(f"{presets}: no preset could be profiled ({len(bad)} failed)")
     console = Console()
@@ -134,7 +149,7 @@ def breathe(
     """Rewrite a preset so it reacts to a song's beats, keeping its look; verified by rendering."""
     from evo.music.breathe import FPS, BreatheError
     from evo.music.breathe import breathe as rewrite
-    from renderer.audio import AudioAnalyzer, AudioError, load_audio
+    from renderer.audio import AudioAnalyzer, AudioError, open_audio
     from renderer.milk.preset import PresetError, load_milk
     from renderer.output.files import atomic_write_bytes
 
@@ -145,7 +160,7 @@ def breathe(
         _fail(str(exc))
     a = _analyze(song, err)
     try:
-        analyzer = AudioAnalyzer(load_audio(song), fps=FPS)
+        analyzer = AudioAnalyzer(open_audio(song), fps=FPS)
         with err.status("rendering against the song: before and after"):
             res = rewrite(p, a, analyzer)
     except (BreatheError, AudioError) as exc:

@@ -25,21 +25,23 @@ EXIT_FAILED = 2
 
 def _progress(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=console, transient=True)
+                    console=console, transient=True, disable=not console.is_terminal)
 
 
 def _dirs(paths: list[Path] | None) -> list[str] | None:
     return [str(p) for p in paths] if paths else None
 
 
-def _print_load_report(err: Console, preset: Path, report, shown: int) -> int:
+def _print_load_report(err: Console, preset: Path, report, shown: int | None) -> int:
     """Say what renders differently from the file: broken code blocks render empty, a failed
-    shader stage falls back to MilkDrop 1, a missing texture is grey. Prints the report's
-    shader errors from index ``shown`` on; returns how many there are now."""
+    shader stage falls back to MilkDrop 1, a missing texture is grey. ``shown=None``: the first
+    report (everything); else only the shader errors from index ``shown`` on (stages that failed
+    while rendering). Returns how many shader errors there are now."""
     from renderer.shaders.status import short_reason
 
     name = escape(str(preset))
-    if shown == 0:
+    if shown is None:
+        shown = 0
         shader_msgs = {f"{e.get('stage')} shader:" for e in report.shader_errors}
         for e in report.errors:
             if not str(e).startswith(tuple(shader_msgs)):
@@ -51,6 +53,15 @@ def _print_load_report(err: Console, preset: Path, report, shown: int) -> int:
         err.print(f"[yellow]warning[/] {name}: {e['stage']} shader: {where}{escape(short_reason(e['reason']))} "
                   f"(the {e['stage']} stage falls back to MilkDrop 1)")
     return len(report.shader_errors)
+
+
+def _print_audio_warnings(err: Console, track, render_seconds: float) -> None:
+    """What the loader repaired (NaN, clipping, channels, rate) and a track shorter than the render."""
+    from renderer.audio.track import length_warning
+
+    notes = list(track.warnings) + [w for w in [length_warning(track.duration, render_seconds)] if w]
+    for note in notes:
+        err.print(f"[yellow]warning[/] {escape(track.source)}: {escape(note)}")
 
 
 def render(
@@ -65,6 +76,15 @@ def render(
     mesh: str = typer.Option("48x36", "--mesh", help="Warp mesh cells WIDTHxHEIGHT."),
     textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
                                                   help="Extra folder of user textures (repeatable)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1,
+                                            help="Stop after this many seconds (default: no limit)."),
+    audio_levels: Optional[Path] = typer.Option(
+        None, "--audio-levels",
+        help="CSV of per-frame bass, mid, treb, bass_att, mid_att, treb_att (a 'frame' column, or row i = "
+             "frame i+1) that drive the preset instead of our analysis; waves still draw the music."),
+    every: int = typer.Option(1, "--every", min=1,
+                              help="Write frame k only when k % EVERY == 0; the others are still rendered and "
+                                   "composited (as a player shows them), not read back."),
 ) -> None:
     """Render one preset to frames, an animated image or a video."""
     from renderer.output.frame_writer import OutputError, output_kind, write_frames
@@ -79,31 +99,71 @@ def render(
     except (PresetError, OutputError, OSError) as exc:
         err.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    from renderer.audio import AudioError, open_audio
+
     track = None
     if audio is not None:
-        from renderer.audio import AudioError, load_audio
-
         try:
-            track = load_audio(audio)
+            track = open_audio(audio)  # decodes only the seconds the frames hear
         except (AudioError, OSError) as exc:
             err.print(f"[red]error[/] {escape(str(exc))}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
+    from renderer.output.time_limit import TimeLimitExceeded, time_limit
     from renderer.pipeline import Renderer
 
+    source = track
+    if audio_levels is not None:
+        source = _injected_levels(err, audio_levels, track, fps, frames, seed)
+    keep = None if every == 1 else range(every - 1, frames, every)
+    done = [0]
+
+    def on_frame(k: int) -> None:
+        done[0] = k
+        bar.update(task, completed=k)
+
     with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures)) as r:
-        report = r.load(p)
-        shown = _print_load_report(err, preset, report, 0)
         with _progress(err) as bar:
             task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
             try:
-                result = write_frames(r.render(frames, track), output, fps=fps,
-                                      on_frame=lambda k: bar.update(task, completed=k))
-            except OutputError as exc:
+                with time_limit(timeout):
+                    report = r.load(p)
+                    shown = _print_load_report(err, preset, report, None)
+                    result = write_frames(r.render(frames, source, keep=keep, composite_all=True), output,
+                                          fps=fps / every, on_frame=on_frame)
+            except (OutputError, AudioError) as exc:
                 err.print(f"[red]error[/] {escape(str(exc))}")
                 raise typer.Exit(EXIT_FAILED) from None
+            except TimeLimitExceeded:
+                kept = (f"; the first {done[0]} are in {escape(str(output))}"
+                        if done[0] and output_kind(output) in ("folder", "mp4") else "")
+                err.print(f"[red]error[/] {escape(str(preset))}: stopped after --timeout {timeout:g} s with "
+                          f"{done[0]} of {frames} frames rendered{kept} (this preset is slow: try fewer frames, "
+                          "a smaller --size or a longer --timeout)")
+                raise typer.Exit(EXIT_FAILED) from None
         _print_load_report(err, preset, report, shown)  # shader stages that failed while rendering
+    if track is not None:
+        _print_audio_warnings(err, track, frames / fps)
     what = "frames in" if result.kind == "folder" else "frames to"
     err.print(f"[green]wrote[/] {result.frames} {what} {escape(str(result.path))}")
+
+
+def _injected_levels(err: Console, path: Path, track, fps: float, frames: int, seed: int):
+    """The analyzer that hands the preset ``path``'s levels; exits with a clear error when the file
+    is unusable or too short for ``frames``."""
+    from renderer.audio import AudioAnalyzer, default_analyzer
+    from renderer.audio.levels_file import InjectedLevels, LevelsFileError
+
+    base = AudioAnalyzer(track, fps=fps) if track is not None else default_analyzer(fps=fps, seed=seed)
+    try:
+        levels = InjectedLevels.from_csv(path, base)
+    except LevelsFileError as exc:
+        err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if levels.last_frame < frames:
+        err.print(f"[red]error[/] {escape(str(path))}: levels for frames 1..{levels.last_frame}, "
+                  f"but {frames} frames were asked for")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return levels
 
 
 def sheet(

@@ -1,4 +1,5 @@
-"""The vote page: the newest generation as a grid of looping previews, one click per vote.
+"""The vote page: the newest generation as a grid of looping previews, one click per vote (for a
+quality-diversity run: the elites that entered its archive last).
 
 Each click is written to the run's SQLite vote store at once (no "submit" step that a closed tab
 could lose); the engine reads the votes when it selects the next generation's parents, and this
@@ -31,11 +32,12 @@ def _vote(run: Run, ind_id: str, voter: str, value: int, best: bool = False) -> 
     st.session_state["last_vote"] = f"{VOTE_LABELS[(value, best)]} saved for {ind_id} (voter {voter})"
 
 
-def _my_latest(run: Run, generation: int, voter: str) -> dict:
+def _my_latest(run: Run, generations: set[int], voter: str) -> dict:
     latest = {}
-    for v in run.votes(generation):
-        if v.voter == voter:
-            latest[v.ind_id] = v
+    for g in sorted(generations):
+        for v in run.votes(g):
+            if v.voter == voter:
+                latest[v.ind_id] = v
     return latest
 
 
@@ -66,19 +68,35 @@ def page() -> None:
             st.info(f"Run {run.id} has no finished generation yet ({run.status}); press Refresh in a moment.")
             return
         gen = generations[-1]
-        individuals = run.load_generation(gen)
-        summary = run.vote_summary(gen)
-        by_genome = run.genome_votes()[0]  # once per render: every card reads from it
-        votes_now = run.vote_count(gen)
         checkpoint = run.read_checkpoint(gen)
+        if run.is_qd:
+            population = int(run.config.get("run", {}).get("population", 12))
+            individuals = run.newest_elites(population)
+            summary = {}
+            for g in sorted({i.generation for i in individuals}):
+                summary.update(run.vote_summary(g))
+            since = checkpoint.next.vote_cutoff if checkpoint.next is not None else (
+                checkpoint.archive.vote_cutoff if checkpoint.archive is not None else 0)
+            votes_now = run.vote_count_since(since)
+        else:
+            individuals = run.load_generation(gen)
+            summary = run.vote_summary(gen)
+            votes_now = run.vote_count(gen)
+        by_genome = run.genome_votes()[0]  # once per render: every card reads from it
     except StoreError as exc:
         st.error(str(exc))
         return
     mode = run.config.get("run", {}).get("mode", run.config.get("mode", "autonomous"))
     state = run.state
     status = run.status
-    st.caption(f"Run **{run.id}** · generation **{gen}** · {len(individuals)} individuals · status **{status}** · "
-               f"mode **{mode}** · {votes_now} vote(s) on this generation")
+    if run.is_qd:
+        a = checkpoint.archive
+        filled = f" · archive {len(a.elites)} of {a.cells} cells" if a is not None else ""
+        st.caption(f"Run **{run.id}** (quality diversity) · batch **{gen}** · the {len(individuals)} newest elites"
+                   f"{filled} · status **{status}** · mode **{mode}** · {votes_now} vote(s) since the last selection")
+    else:
+        st.caption(f"Run **{run.id}** · generation **{gen}** · {len(individuals)} individuals · status **{status}** · "
+                   f"mode **{mode}** · {votes_now} vote(s) on this generation")
     _status_note(run, gen, status, state, votes_now, checkpoint.next is not None)
     for key, show in (("last_vote", st.success), ("vote_error", st.error)):
         if st.session_state.get(key):
@@ -129,7 +147,7 @@ def _tally(s: VoteSummary | None) -> str:
 
 def _grid(run: Run, individuals: list, summary: dict, by_genome: dict, voter: str) -> None:
     rule = run.vote_rule()
-    mine = _my_latest(run, individuals[0].generation, voter) if voter and individuals else {}
+    mine = _my_latest(run, {i.generation for i in individuals}, voter) if voter and individuals else {}
     st.markdown(f'<div class="liandan-grid" data-count="{len(individuals)}"></div>', unsafe_allow_html=True)
     for start in range(0, len(individuals), COLUMNS):
         cols = st.columns(COLUMNS)
@@ -151,15 +169,19 @@ def _grid(run: Run, individuals: list, summary: dict, by_genome: dict, voter: st
                 if ind.id in mine:
                     last = mine[ind.id]
                     st.caption(f"your vote: {VOTE_LABELS.get((last.value, last.best), last.value)}")
-                b1, b2, b3 = st.columns(3, gap="small")
-                disabled = not voter
-                b1.button("", icon=":material/thumb_up:", key=f"like_{ind.id}", disabled=disabled, help="like",
-                          on_click=_vote, args=(run, ind.id, voter, +1), width="stretch")
-                b2.button("", icon=":material/thumb_down:", key=f"dislike_{ind.id}", disabled=disabled,
-                          help="dislike", on_click=_vote, args=(run, ind.id, voter, -1), width="stretch")
-                b3.button("", icon=":material/star:", key=f"best_{ind.id}", disabled=disabled,
-                          help="best of this batch", on_click=_vote, args=(run, ind.id, voter, +1, True),
-                          width="stretch")
+                vote_buttons(run, ind.id, voter)
+
+
+def vote_buttons(run: Run, ind_id: str, voter: str, key_prefix: str = "") -> None:
+    """Like, dislike and best-of-batch buttons for one individual (disabled without a voter name)."""
+    b1, b2, b3 = st.columns(3, gap="small")
+    disabled = not voter
+    b1.button("", icon=":material/thumb_up:", key=f"{key_prefix}like_{ind_id}", disabled=disabled, help="like",
+              on_click=_vote, args=(run, ind_id, voter, +1), width="stretch")
+    b2.button("", icon=":material/thumb_down:", key=f"{key_prefix}dislike_{ind_id}", disabled=disabled,
+              help="dislike", on_click=_vote, args=(run, ind_id, voter, -1), width="stretch")
+    b3.button("", icon=":material/star:", key=f"{key_prefix}best_{ind_id}", disabled=disabled,
+              help="best of this batch", on_click=_vote, args=(run, ind_id, voter, +1, True), width="stretch")
 
 
 def _show_parents(run: Run, gen: int, generations: list[int]) -> None:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from evo.config import ConfigError, load_config
-from evo.driver import branch_run, create_run
+from evo.driver import branch_run
 from evo.store import Run, StoreError
-from ui.common import pick_run, runs_dir, show_preview, store
+from ui.common import pick_run, runs_dir, show_preview, start_run, store
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -53,6 +52,11 @@ def _run_table() -> None:
 def _progress(run: Run) -> None:
     status = run.status
     st.subheader(f"{run.id} — {status}")
+    state = run.state
+    if state.get("problem"):
+        st.warning(f"{state['problem']}: Resume rebuilds it from the checkpoints")
+    for note in state.get("notes") or []:
+        st.warning(str(note))
     c1, c2, c3 = st.columns(3)
     if status == "stopped" and c1.button("Resume", key=f"resume_{run.id}", type="primary"):
         pid = run.launch("resume")
@@ -203,10 +207,4 @@ def _new_run_form() -> None:
         overrides["seeds.dir"] = str(seeds.resolve())
     if audio is not None:
         overrides["fitness.audio"] = str(_save_upload(audio, store().scratch("uploads", f"{name}-music")).resolve())
-    try:
-        run = create_run(load_config(None, overrides), store(), name)
-    except (ConfigError, StoreError, FileNotFoundError) as exc:
-        st.error(str(exc))
-        return
-    pid = run.launch("evolve")
-    st.success(f"started run {name} (pid {pid}); its first generation appears on the Vote page when rendered")
+    start_run(name, overrides, "; its first generation appears on the Vote page when rendered")
