@@ -195,3 +195,64 @@ def prescreen(candidates: list, n_keep: int, liked: np.ndarray, explore: float) 
             kept.append((i, PROMISING))
             taken.add(i)
     return kept
+
+
+# ---------------------------------------------------------------- what the Vote page shows
+
+
+@dataclass
+class TasteView:
+    """A run's current taste model as people see it: its quality and P(liked) per preview."""
+
+    look: TasteModel | None
+    weight: float  # what the next selection would give it (0 without votes or at chance)
+    group: str
+
+    def quality(self) -> str:
+        if self.look is None:
+            return "no taste model yet: it is trained from the votes once there are some"
+        m = self.look
+        auc = "not enough votes to cross-validate" if m.cv_auc_ is None else f"cross-validated AUC {m.cv_auc_:.2f}"
+        return (f"taste model ({self.group}): {auc} on {m.n_human_} voted looks ({m.n_liked_} liked); "
+                f"weight in selection {self.weight:.2f}")
+
+    def liked(self, records: list) -> dict[str, float]:
+        """P(liked) of evaluated records (checkpoint IndividualRecords) by id; empty without a model."""
+        from evo.predictor.features import record_features
+
+        ok = [r for r in records if r.score is not None and not r.error]
+        if self.look is None or not ok:
+            return {}
+        p = self.look.liked(matrix([record_features(r) for r in ok], ALL_FEATURES))
+        return {r.id: float(v) for r, v in zip(ok, p)}
+
+
+def taste_view(run) -> TasteView:
+    """The model the runs folder holds for this run's voter group (``liandan predictor train``
+    and every selection with new votes save it), or an empty view."""
+    from evo.config import PredictorSection, section_from
+    from evo.predictor.train import group_name, load_models
+
+    try:
+        p = section_from(PredictorSection, run.config.get("predictor") or {})
+    except ValueError:
+        p = PredictorSection()
+    voters = voter_group(p.voters)
+    look, _ = load_models(run.store.root, voters)
+    weight = 0.0 if look is None else model_weight(look, p.max_weight, p.full_at)
+    return TasteView(look, weight, group_name(voters))
+
+
+def vote_order(records: list, liked: dict[str, float], unsure_share: float = 1 / 3) -> list:
+    """The order a Vote page shows a generation in: first the third of the looks the model is
+    least sure about (P(liked) nearest one half: a vote on them teaches it most, and people tire
+    after a few dozen votes), then the rest by predicted like, the most promising first; records
+    without a prediction (failed renders) last. Without a model: unchanged."""
+    if not liked:
+        return list(records)
+    known = [r for r in records if r.id in liked]
+    k = int(np.ceil(unsure_share * len(known)))
+    unsure = sorted(known, key=lambda r: (abs(liked[r.id] - 0.5), r.id))[:k]
+    taken = {r.id for r in unsure}
+    rest = sorted((r for r in known if r.id not in taken), key=lambda r: (-liked[r.id], r.id))
+    return unsure + rest + [r for r in records if r.id not in liked]
