@@ -13,7 +13,8 @@ voted on. Two conditions at equal vote budgets, the same seeds:
   predictor    the taste model in the combined score and pre-screening (predictor.prescreen)
 
 For each budget it prints the mean hidden-taste score of the top 10 that ``liandan export`` would
-write at that point (distinct looks by machine + votes), the votes the votes-only runs needed to
+write at that point (distinct looks by the combined score: machine + votes, + the taste model's
+P(liked) when a selection used one), the votes the votes-only runs needed to
 reach the predictor's score (interpolated on their curve; ">" when they never did), their ratio
 (the issue's goal: >= 3x fewer votes), and the AUC of the predictor's final look model on
 held-out votes (the voter's votes on the other condition's looks, which it never saw).
@@ -97,15 +98,9 @@ def voting_hook(store, run_id: str, voter: Voter, per_gen: int, budget: int, cas
 
 def export_taste(run, upto_generation: int, cutoff: int, k: int = 10) -> float:
     """Mean hidden taste of the k presets ``liandan export`` would write with the run as it stood
-    after ``upto_generation`` and vote ``cutoff`` (Run.best on that prefix)."""
-    from evo.selection import rank_best, rank_distinct
-
-    votes, _ = run.genome_votes(upto_id=cutoff)
-    rule = run.vote_rule()
-    everyone = [i for g in run.generations() if g <= upto_generation for i in run.load_generation(g)]
-    ranked = rank_best(everyone, votes, rule, len(everyone))
-    candidates = [run.individual(i) for i in ranked]
-    top = rank_distinct(candidates, votes, rule, k, run.look_rule().similarity)
+    after ``upto_generation`` and vote ``cutoff`` (Run.best: machine + votes + the taste model the
+    last selection recorded)."""
+    top = run.best(k, upto_generation, cutoff)
     return float(np.mean([hidden_taste(run.individual(i)) for i in top])) if top else 0.0
 
 

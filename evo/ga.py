@@ -14,7 +14,6 @@ checkpoints and vote log.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from pathlib import Path
 from typing import Any, Callable
@@ -26,7 +25,7 @@ from evo.config import GASection, RunConfig, default_seeds_dir
 from evo.genome import Genome, genome_from_preset, genome_id
 from evo.individual import Individual, individual_id
 from evo.niching import descent_roots
-from evo.predictor.taste import TasteUse, prescreen
+from evo.predictor.taste import TasteUse, prescreen, taste_rule
 from evo.selection import ParentPool, VoteRule, VoteSummary, summary_to_json
 from renderer.milk.files import find_presets
 from renderer.milk.preset import PresetError, load_milk
@@ -104,11 +103,7 @@ class GenerationalGA:
         the children. Returns the selection record, the offspring and each member's combined score."""
         cfg, tb, py = self.cfg, self.toolbox, self.py
         by_genome, cutoff = votes
-        rule, predict = self.rule, None
-        if taste is not None and (taste.weight > 0 or rule.predictor_weight > 0):
-            # a fixed votes.predictor_weight > 0 overrides the learned weight
-            rule = dataclasses.replace(rule, predictor_weight=rule.predictor_weight or taste.weight)
-            predict = taste.liked
+        rule, predict = taste_rule(taste, self.rule)
         sharing = (cfg.ga.niche_radius, cfg.ga.sharing_alpha) if cfg.ga.diversity == "sharing" else None
         pool = ParentPool.build(members, list(self.archive.values()), by_genome, rule, sharing, self.roots, predict)
         offspring = [Individual(individual_id(g + 1, k), g + 1, c.member.genome.copy(), c.member.genome_id,

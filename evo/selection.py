@@ -361,20 +361,26 @@ def universal_sample(py: random.Random, weights: list[float], n: int) -> list[in
 
 
 def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, similarity,
-                  pool: int = 500) -> list[str]:
+                  pool: int = 500, predict: Callable[[Any], float] | None = None) -> list[str]:
     """Ids of ``k`` of ``individuals`` (healthy ones, the ``pool`` best by combined score): the
     best first, then each next the best trade of combined score against its look similarity to
-    those before it (``similarity(a, b)`` on records; evo.niching.pick_distinct)."""
+    those before it (``similarity(a, b)`` on records; evo.niching.pick_distinct). ``predict``: the
+    taste model's P(liked), as in :meth:`ParentPool.build`."""
     from evo.niching import pick_distinct
 
+    scores: dict[str, float] = {}
+
     def combined(i) -> float:
-        return rule.combined(i.score, by_genome.get(i.genome_id or i.id))
+        if i.id not in scores:
+            scores[i.id] = rule.combined(i.score, by_genome.get(i.genome_id or i.id), None if predict is None else predict(i))
+        return scores[i.id]
 
     healthy = sorted((i for i in individuals if not i.error and i.score is not None), key=lambda i: (-combined(i), i.id))
     return [i.id for i in pick_distinct(healthy[:pool], k, combined, similarity)]
 
 
-def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int) -> list[str]:
+def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int,
+              predict: Callable[[Any], float] | None = None) -> list[str]:
     """Ids of the ``k`` best distinct genomes by combined machine + vote score (what ``liandan
     export`` writes), each genome represented by its best-scoring individual; failed ones skipped."""
     ranked: dict[str, tuple[float, str]] = {}
@@ -382,7 +388,7 @@ def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: Vo
         if ind.error or ind.score is None:
             continue
         key = ind.genome_id or ind.id
-        s = rule.combined(ind.score, by_genome.get(key))
+        s = rule.combined(ind.score, by_genome.get(key), None if predict is None else predict(ind))
         if key not in ranked or s > ranked[key][0]:
             ranked[key] = (s, ind.id)
     return [i for _, i in sorted(ranked.values(), key=lambda t: (-t[0], t[1]))[: max(0, k)]]

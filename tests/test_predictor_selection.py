@@ -132,6 +132,8 @@ def test_the_model_takes_part_and_prescreening_says_why(predictor_runs):
         for key in ("look", "genome"):
             if rec.predictor is not None:
                 assert (run.dir / "models" / f"{rec.predictor[key]}.json").is_file()
+    # export ranks with the recorded model too, and can look at the run as it stood earlier
+    assert len(run.best(4)) == 4 and all(i.startswith("g0000-") for i in run.best(3, upto=0, cutoff=0))
     # the app reads the kept reasons from the evaluated generation
     g = next(g for g in run.generations() if any(i.shown for i in run.load_generation(g)))
     assert {i.shown for i in run.load_generation(g)} >= {PROMISING, UNCERTAIN}

@@ -18,7 +18,7 @@ votes on them, the active-learning half). Each kept child says which it was (``s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,13 @@ def voter_group(text: str) -> set[str] | None:
 
 
 def member_features(m: Any) -> dict[str, float]:
-    """Every feature of an evaluated individual (evo.individual.Individual)."""
+    """Every feature of an evaluated individual (evo.individual.Individual, or its checkpoint
+    record, whose genome is JSON already)."""
     r = m.result
     stats = {} if r is None else r.stats
     desc = {} if r is None else r.descriptors
-    return {**look_features(stats or {}, desc or {}), **genome_features(m.genome.to_json())}
+    genome = m.genome if isinstance(m.genome, dict) else m.genome.to_json()
+    return {**look_features(stats or {}, desc or {}), **genome_features(genome)}
 
 
 @dataclass
@@ -56,10 +58,15 @@ class TasteUse:
     prescreen: int = 1
     explore: float = 0.25
     voters: str = ""
+    _seen: dict = field(default_factory=dict, repr=False, compare=False)
 
     def liked(self, m: Any) -> float:
-        """P(liked) of an evaluated individual by the look model."""
-        return float(self.look.liked(matrix([member_features(m)], ALL_FEATURES))[0])
+        """P(liked) of an evaluated individual (or record) by the look model; copies of a genome
+        share their render, so it is computed once per genome."""
+        key = (m.genome_id, m.result is None)
+        if key not in self._seen:
+            self._seen[key] = float(self.look.liked(matrix([member_features(m)], ALL_FEATURES))[0])
+        return self._seen[key]
 
     def liked_genomes(self, individuals: list) -> np.ndarray:
         """P(liked) of individuals not rendered yet, by the genome model."""
@@ -86,6 +93,28 @@ class TasteUse:
                        float(rec.get("explore", 0.25)), str(rec.get("voters", "")))
         except (KeyError, TypeError) as exc:
             raise TasteModelError(f"{run_dir}: malformed predictor record ({type(exc).__name__}: {exc})") from exc
+
+
+def taste_rule(taste: TasteUse | None, rule):
+    """The vote rule a selection (or export) uses with ``taste``, and the P(liked) function that
+    goes with it (None when the model has no weight): a fixed ``votes.predictor_weight`` > 0
+    overrides the learned weight."""
+    if taste is None or (taste.weight <= 0 and rule.predictor_weight <= 0):
+        return rule, None
+    return replace(rule, predictor_weight=rule.predictor_weight or taste.weight), taste.liked
+
+
+def recorded_taste(run, generations: list[int]) -> TasteUse | None:
+    """The taste model the last of these generations' selections recorded (what export ranks
+    with); None when none did, or when the run's copy of it is gone or damaged."""
+    for g in reversed(generations):
+        nxt = run.read_checkpoint(g).next
+        if nxt is not None and nxt.predictor is not None:
+            try:
+                return TasteUse.from_json(nxt.predictor, run.dir)
+            except TasteModelError:
+                return None
+    return None
 
 
 def copy_path(run_dir: str | Path, sha: str) -> Path:
