@@ -149,7 +149,8 @@ def heldout_auc(model_run, other_run, seed: int, flip: float) -> float | None:
     """AUC of the predictor run's last look model on the voter's votes on the other run's looks."""
     from sklearn.metrics import roc_auc_score
 
-    from evo.predictor.taste import TasteUse, TasteView
+    from evo.predictor.taste import TasteView
+    from evo.predictor.use import TasteUse
 
     used = [model_run.read_checkpoint(g).next for g in model_run.generations()]
     records = [u.predictor for u in used if u is not None and u.predictor is not None]

@@ -41,7 +41,8 @@ from evo.ga import GenerationalGA, restore_rng
 from evo.genome import genome_text
 from evo.individual import Individual
 from evo.niching import DistinctHallOfFame, LookRule
-from evo.predictor.taste import TasteCache, TasteUse, taste_for_selection
+from evo.predictor.taste import TasteCache, taste_for_selection
+from evo.predictor.use import TasteUse
 from evo.selection import summary_from_json
 from evo.store import Run, RunStore, StoreError
 from evo.toolbox import make_toolbox

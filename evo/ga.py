@@ -25,7 +25,7 @@ from evo.config import GASection, RunConfig, default_seeds_dir
 from evo.genome import Genome, genome_from_preset, genome_id
 from evo.individual import Individual, individual_id
 from evo.niching import descent_roots
-from evo.predictor.taste import TasteUse, prescreen, taste_rule
+from evo.predictor.use import TasteUse, prescreen, taste_rule
 from evo.selection import ParentPool, VoteRule, VoteSummary, summary_to_json
 from renderer.milk.files import find_presets
 from renderer.milk.preset import PresetError, load_milk

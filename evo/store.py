@@ -343,7 +343,7 @@ class Run(VoteLog):
         against looking like those before it (evo.niching.pick_distinct). Candidates are each
         genome's best individual over all generations (GA), or the archive's elites (quality
         diversity). ``upto`` and ``cutoff``: the run as it stood after that generation and vote."""
-        from evo.predictor.taste import recorded_taste, taste_rule
+        from evo.predictor.use import recorded_taste, taste_rule
 
         votes, _ = self.genome_votes(upto_id=cutoff)
         gens = [g for g in self.generations() if upto is None or g <= upto]

@@ -16,7 +16,8 @@ import pytest
 
 from evo.config import load_config
 from evo.driver import replay_selection, resume_run, start_run
-from evo.predictor.taste import PROMISING, UNCERTAIN, TasteCache, prescreen, taste_for_selection
+from evo.predictor.taste import TasteCache, taste_for_selection
+from evo.predictor.use import PROMISING, UNCERTAIN, prescreen
 from evo.selection import ParentPool, VoteRule
 from evo.store import RunStore, StoreError
 from helpers import run_snapshot, tiny_config

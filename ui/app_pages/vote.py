@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from evo.predictor.taste import PROMISING, TasteView, taste_view, vote_order
+from evo.predictor.taste import TasteView, taste_view, vote_order
+from evo.predictor.use import PROMISING
 from evo.store import Run, StoreError
 from evo.selection import VoteRule, VoteSummary, describe_votes
 from ui.common import pick_run, show_preview, voter_name
