@@ -26,14 +26,15 @@ from evo.predictor.use import TasteUse, save_copy, voter_group
 
 @dataclass
 class TasteCache:
-    """The last training of a driver: retrained only when some run's votes or generations changed."""
+    """The last training of a driver: retrained only when some run's votes changed."""
 
     key: tuple = ()
     use: TasteUse | None = None
 
 
 def votes_key(runs_dir: str | Path) -> tuple:
-    """What training depends on: each run's last vote id and number of generations."""
+    """What training depends on: each run's last vote id. (New generations alone change nothing:
+    an example is a voted genome, and every copy of a genome in a run has its render's features.)"""
     from evo.store import RunStore, StoreError
 
     store, root = RunStore(runs_dir), Path(runs_dir)
@@ -43,7 +44,7 @@ def votes_key(runs_dir: str | Path) -> tuple:
             continue
         try:
             run = store.open(d.name)
-            out.append((d.name, run.last_vote_id(), len(run.generations())))
+            out.append((d.name, run.last_vote_id()))
             run.close()
         except StoreError:
             continue
@@ -63,7 +64,7 @@ def taste_for_selection(runs_dir: str | Path, run_dir: str | Path, cfg, cache: T
     if key != cache.key:
         cache.key, cache.use = key, None
         voters = voter_group(p.voters)
-        if not any(last for _, last, _ in key):  # nobody voted anywhere: nothing to learn, nothing to read
+        if not any(last for _, last in key):  # nobody voted anywhere: nothing to learn, nothing to read
             return None
         try:
             trained = train(runs_dir, voters)
