@@ -39,6 +39,14 @@ class TasteModel:
     # ---- learning
 
     def fit(self, X, y, sample_weight=None, is_human=None) -> "TasteModel":
+        """Learn from labelled rows. On one BLAS thread: these problems are tiny, and a thread pool
+        fighting over two busy cores made a fit 14x slower (10 s instead of 0.7 s at 100 votes)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return self._fit(X, y, sample_weight, is_human)
+
+    def _fit(self, X, y, sample_weight=None, is_human=None) -> "TasteModel":
         from sklearn.linear_model import LogisticRegression
 
         X, y = np.asarray(X, float), np.asarray(y, int)
