@@ -15,12 +15,13 @@ voted on. Two conditions at equal vote budgets, the same seeds:
 For each budget it prints the mean hidden-taste score of the top 10 that ``liandan export`` would
 write at that point (distinct looks by the combined score: machine + votes, + the taste model's
 P(liked) when a selection used one), the votes the votes-only runs needed to
-reach the predictor's score (interpolated on their curve; ">" when they never did), their ratio
-(the issue's goal: >= 3x fewer votes), and the AUC of the predictor's final look model on
+reach the predictor's score (interpolated on their curve; they go on to ``--reach`` times the
+largest budget, ">" when they never got there), their ratio (the issue's goal: >= 3x fewer votes), and the AUC of the predictor's final look model on
 held-out votes (the voter's votes on the other condition's looks, which it never saw).
 
     .venv/bin/python benchmarks/bench_predictor.py [--budgets 20,50,100] [--seeds 3] [--population 8]
-                     [--votes-per-gen 5] [--size 32] [--frames 24] [--prescreen 3] [--runs-dir DIR]
+                     [--votes-per-gen 5] [--size 32] [--frames 24] [--prescreen 3] [--reach 3]
+                     [--runs-dir DIR]
 """
 
 from __future__ import annotations
@@ -104,14 +105,14 @@ def export_taste(run, upto_generation: int, cutoff: int, k: int = 10) -> float:
     return float(np.mean([hidden_taste(run.individual(i)) for i in top])) if top else 0.0
 
 
-def one_run(root: Path, name: str, overrides: dict, seed: int, args) -> tuple[list[tuple[int, float]], object]:
-    """One run in its own runs folder (the model learns from its own votes only); returns its
-    curve [(votes cast, export taste)] after every generation, and the run."""
+def one_run(root: Path, name: str, overrides: dict, seed: int, args, budget: int
+            ) -> tuple[list[tuple[int, float]], object]:
+    """One run of ``budget`` votes in its own runs folder (the model learns from its own votes
+    only); returns its curve [(votes cast, export taste)] after every generation, and the run."""
     from evo.config import load_config
     from evo.driver import start_run
     from evo.store import RunStore
 
-    budget = max(args.budgets)
     gens = int(math.ceil(budget / args.votes_per_gen)) + 1
     cfg = load_config(None, {
         "run.seed": seed, "run.population": args.population, "run.generations": gens, "seeds.dir": args.seeds_dir,
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--prescreen", type=int, default=3)
+    ap.add_argument("--reach", type=float, default=3.0,
+                    help="the votes-only runs go on to this many times the largest budget (to see whether "
+                         "they reach the predictor's score with 3x the votes)")
     ap.add_argument("--flip", type=float, default=0.1, help="share of votes the voter gets the wrong way round")
     ap.add_argument("--seeds-dir", default="", help="seed presets ('' = the corpus, else evo/seeds)")
     ap.add_argument("--runs-dir", default=None)
@@ -195,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = {}
         for name, over in CONDITIONS.items():
             t0 = time.perf_counter()
-            curve, runs[name] = one_run(root, name, over, seed, args)
+            budget = max(args.budgets) * (1 if over["predictor.enabled"] else args.reach)
+            curve, runs[name] = one_run(root, name, over, seed, args, int(budget))
             curves[name].append(curve)
             print(f"seed {seed} {name:>10}: " + ", ".join(f"{b} votes {at_budget(curve, b):.3f}" for b in args.budgets)
                   + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
