@@ -19,7 +19,7 @@ from ui_helpers import REPO
 from evo.doctor.diagnose import Renderers, default_safe_ranges, diagnose_file, diagnose_text
 from evo.doctor.findings import CHECKS, Diagnosis, Finding
 from evo.doctor.probe import probe, statements
-from evo.doctor.rendered import doctor_settings, strobe_rate
+from evo.doctor.rendered import doctor_settings
 from evo.doctor.session import DoctorError, doctor
 from renderer.milk.preset import parse_milk
 
@@ -114,17 +114,6 @@ def test_rendered_findings_catch_dead_pictures_and_shaders(renderers):
     assert "nan_picture" in {f.check for f in nan.findings}
     healthy, _, _ = diagnose_file(FIXTURES / "minimal.milk", renderers=renderers)
     assert healthy.healthy and healthy.render["score"] > 0.01
-
-
-def test_strobe_rate_counts_flashes_per_second():
-    import numpy as np
-
-    dark, light = np.zeros((16, 16, 3), np.uint8), np.full((16, 16, 3), 200, np.uint8)
-    flashing = [light if (k // 5) % 2 else dark for k in range(120)]  # 6 flashes a second at 60 fps
-    assert 4.5 <= strobe_rate(flashing, 60.0) <= 6.5  # a window can cut the first or last pair
-    slow = [light if (k // 30) % 2 else dark for k in range(120)]  # one flash a second
-    assert strobe_rate(slow, 60.0) <= 1.5
-    assert strobe_rate([dark] * 60, 60.0) == 0.0
 
 
 def test_finding_and_diagnosis_json_round_trip():

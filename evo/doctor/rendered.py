@@ -13,8 +13,8 @@ run and in the corpus dataset. Every frame is read back for the flash test.
   q variable or per-pixel motion value that is not finite reaches the mesh (8-bit frames cannot
   show NaN: it reads as black or as garbage, depending on the player);
 - strobing: WCAG 2.3.1 general flashes (a rise and a fall of >= 10% of full luminance) in each
-  quarter of the picture, more than 3 in any one second (``evo.music.breathe.flash_rate`` over
-  one-second windows; relative luminance approximated by Rec. 601 luma);
+  quarter of the picture, more than 3 in any one second (the fitness's own measure,
+  ``evo.fitness.safety.flash_rate``, on WCAG relative luminance);
 - slow: the per-frame work of the preset's own code and mesh (the part that does not shrink on a
   faster GPU and does not grow with resolution, so a 1080p player pays the same) above a 60 fps
   frame's 16.7 ms, in this renderer;
@@ -31,9 +31,9 @@ import numpy as np
 
 from evo.config import EvalSettings
 from evo.doctor.findings import Finding, finding
+from evo.fitness.safety import FLASH_LIMIT, flash_rate
 
 FRAME_BUDGET_MS = 1000.0 / 60.0
-STROBE_LIMIT = 3.0  # flashes in any one second (WCAG 2.3.1)
 REACTION_CHANGE = 0.004  # mean |music - silence| per pixel (0..1): about 1/255
 
 
@@ -98,28 +98,6 @@ class RenderOutcome:
     summary: dict = field(default_factory=dict)  # score, degenerate, stats, descriptors, flashes, ms per frame...
     still: np.ndarray | None = None  # the last frame
     result: dict = field(default_factory=dict)  # evaluate_preset's shape: score, stats, descriptors, degenerate, error
-
-
-def strobe_rate(frames: list[np.ndarray], fps: float) -> float:
-    """The most WCAG 2.3.1 flashes any quarter of the picture shows in any one second."""
-    from evo.fitness.statistics import luma
-    from evo.music.breathe import flash_rate
-
-    if len(frames) < 3:
-        return 0.0
-    lum = np.stack([luma(f).astype(np.float32) / 255.0 for f in frames])  # n x H x W
-    n, h, w = lum.shape
-    quarters = [lum[:, :h // 2, :w // 2], lum[:, :h // 2, w // 2:], lum[:, h // 2:, :w // 2], lum[:, h // 2:, w // 2:]]
-    window = max(3, int(round(fps)))
-    hop = max(1, window // 4)
-    best = 0.0
-    for q in quarters:
-        series = q.reshape(n, -1).mean(axis=1)
-        starts = range(0, max(1, n - window + 1), hop)
-        for s in starts:
-            part = series[s:s + window]
-            best = max(best, flash_rate(part, fps) * part.size / fps)
-    return float(best)
 
 
 def measure(preset, settings: EvalSettings, renderer, analyzer, weights: dict[str, float], deadline: float) -> dict:
@@ -207,9 +185,9 @@ def render_findings(preset, file: str, settings: EvalSettings, renderer, analyze
                     "infinite, and the picture breaks where it is used.", "reset it to a finite value", section,
                     frame=k, variable=name))
     skip = min(f.skip, max(0, len(frames) - 3))
-    flashes = strobe_rate(frames[skip:], f.fps)
+    flashes = flash_rate(frames[skip:], f.fps)
     summary["flashes_per_s"] = round(flashes, 2)
-    if flashes > STROBE_LIMIT:
+    if flashes > FLASH_LIMIT:
         add(finding("strobing", file, None, f"Parts of the picture flash {flashes:.1f} times in one second; more than 3 "
                     "can trigger seizures (WCAG 2.3.1).", None, flashes_per_s=flashes))
     if m["cpu_ms"] > FRAME_BUDGET_MS:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from evo.fitness.bands import fitted_features
+from evo.fitness.safety import FLASH_LIMIT
 from evo.fitness.statistics import degenerate_reason
 
 WORST_SCORE = 0.0
@@ -48,7 +49,6 @@ HEALTHY_FLOOR = 0.01
 TOP_SHARE = 0.3  # share of each feature that depends on how close it is to its band's sweet spot
 MORE_IS_BETTER = frozenset({"audio_reactivity", "beat_sync"})  # sweet spot at the top of the band
 LESS_IS_BETTER = frozenset({"steadiness"})  # sweet spot at the bottom of the band
-FLASH_LIMIT = 3.0  # WCAG 2.3.1: more than three flashes in any one second
 # statistic -> (allowed share, share where the penalty is full, largest penalty)
 AREA_PENALTIES: dict[str, tuple[float, float, float]] = {
     "frac_bright": (0.15, 0.6, 0.7),  # near-white (luma > 245)

@@ -26,7 +26,7 @@ Read it with :func:`load_dataset` (a DATASET folder or the Parquet file itself).
     waves_enabled, shapes_enabled, keys_set, keys_unknown   counts
     code_       EEL code features (evo.mining.code_features: sizes, variables written, functions)
     shader_     MilkDrop 2 shader features (present, lines, samplers, user textures, blur, noise)
-    stat_       image statistics of the fixed render (evo.fitness.statistics.STAT_NAMES)
+    stat_       image statistics of the fixed render and its flash rate (evo.fitness.candidate.CANDIDATE_STATS)
     desc_       behaviour descriptors of the same frames (evo.fitness.descriptors)
     react_      reactivity profile (with ``--reactivity``): beat alignment, chance, bass/mid/treb
                 following, motion, brightness, warmth, visual tempo (evo.music.reactivity)

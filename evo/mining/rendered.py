@@ -24,12 +24,13 @@ from typing import Callable
 
 from evo.config import EvalSettings, FitnessSection, PreviewSection
 from evo.fitness.descriptors import DESCRIPTOR_NAMES, DESCRIPTORS_VERSION
-from evo.fitness.statistics import STAT_NAMES, STATISTICS_VERSION
+from evo.fitness.candidate import CANDIDATE_STATS
+from evo.fitness.statistics import STATISTICS_VERSION
 from evo.mining.dataset import PREVIEWS_DIR, THUMBS_DIR, finite_or_none
 from evo.mining.static import content_hash
 
 #: Bump when what :func:`render_job` returns changes shape or meaning.
-RENDER_RESULT_VERSION = 1
+RENDER_RESULT_VERSION = 2  # 2: the flash rate (evo.fitness.safety) is one of the statistics
 
 
 def mining_settings(width: int = 64, height: int = 64, frames: int = 60, *, preview_frames: int = 12,
@@ -107,7 +108,7 @@ def render_job(path: str, config, cache: dict, *, settings: EvalSettings, datase
 
 
 def render_columns() -> list[str]:
-    cols = [f"stat_{s}" for s in STAT_NAMES] + [f"desc_{d}" for d in DESCRIPTOR_NAMES]
+    cols = [f"stat_{s}" for s in CANDIDATE_STATS] + [f"desc_{d}" for d in DESCRIPTOR_NAMES]
     return cols + ["render_error", "render_degenerate", "render_score", "render_seconds", "render_warnings",
                    "render_thumb", "render_preview"]
 
@@ -120,7 +121,7 @@ def render_row(record: dict | None, digest: str, weights: dict[str, float]) -> d
     if record is None:
         return {}
     stats = record.get("stats") or {}
-    row = {f"stat_{k}": finite_or_none(stats.get(k)) for k in STAT_NAMES}
+    row = {f"stat_{k}": finite_or_none(stats.get(k)) for k in CANDIDATE_STATS}
     row.update({f"desc_{k}": finite_or_none((record.get("descriptors") or {}).get(k)) for k in DESCRIPTOR_NAMES})
     row["render_error"] = record.get("error")
     row["render_seconds"] = finite_or_none(record.get("seconds"))

@@ -157,29 +157,10 @@ def _measure(r, preset, analyzer, song: SongAnalysis, start: int, n: int, flashe
 
 
 def _flash_rate(r, preset, analyzer, start: int, n: int) -> float:
-    """Large luminance flashes per second (WCAG 2.3.1's general flash: a rise and a fall of at
-    least 10% of full luminance): counted on the frame mean, which is strict for full-screen
-    flashes and lenient for small ones."""
-    from evo.fitness.statistics import luma
+    """The most WCAG 2.3.1 flashes any quarter of the picture shows in any one second (the
+    fitness's own measure, evo.fitness.safety), on 16x16 views so the excerpt costs little memory."""
+    from evo.fitness.safety import flash_rate, probe_view
     from evo.music.song_audio import ShiftedAnalyzer
 
     r.load(preset)
-    means = [float(luma(f).mean()) / 255.0 for f in r.render(n, ShiftedAnalyzer(analyzer, start - 1))]
-    return flash_rate(np.asarray(means), FPS)
-
-
-def flash_rate(lum: np.ndarray, fps: float, step: float = 0.1) -> float:
-    """Pairs of opposing luminance changes of at least ``step`` per second (WCAG 2.3.1)."""
-    if lum.size < 3:
-        return 0.0
-    turns, direction, anchor = 0, 0, lum[0]
-    for v in lum[1:]:
-        if direction >= 0 and v <= anchor - step:
-            turns += direction == 1
-            direction, anchor = -1, v
-        elif direction <= 0 and v >= anchor + step:
-            turns += direction == -1
-            direction, anchor = 1, v
-        elif (direction == 1 and v > anchor) or (direction == -1 and v < anchor):
-            anchor = v
-    return (turns / 2.0) / (lum.size / fps)
+    return flash_rate([probe_view(f) for f in r.render(n, ShiftedAnalyzer(analyzer, start - 1))], FPS)
