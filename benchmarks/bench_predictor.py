@@ -16,7 +16,8 @@ For each budget it prints the mean hidden-taste score of the top 10 that ``liand
 write at that point (distinct looks by the combined score: machine + votes, + the taste model's
 P(liked) when a selection used one), the votes the votes-only runs needed to
 reach the predictor's score (interpolated on their curve; they go on to ``--reach`` times the
-largest budget, ">" when they never got there), their ratio (the issue's goal: >= 3x fewer votes), and the AUC of the predictor's final look model on
+largest budget, ">" when they never got there), their ratio (the issue's goal: >= 3x fewer
+votes), and the AUC of the predictor's final look model on
 held-out votes (the voter's votes on the other condition's looks, which it never saw).
 
     .venv/bin/python benchmarks/bench_predictor.py [--budgets 20,50,100] [--seeds 3] [--population 8]

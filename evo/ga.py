@@ -99,8 +99,8 @@ class GenerationalGA:
              taste: TasteUse | None = None) -> tuple[SelectionRecord, list[Individual], dict[str, float]]:
         """Select generation ``g``'s parents with the vote snapshot ``votes`` (tallies by genome,
         last vote id) and breed generation g+1. ``taste``: the taste model this selection uses
-        (evo.predictor.taste), whose P(liked) joins the combined score and which may pre-screen
-        the children. Returns the selection record, the offspring and each member's combined score."""
+        (evo.predictor.use), whose P(liked) joins the combined score and which may pre-screen the
+        children (their parents' draw counts include the children pre-screening left out). Returns the selection record, the offspring and each member's combined score."""
         cfg, tb, py = self.cfg, self.toolbox, self.py
         by_genome, cutoff = votes
         rule, predict = taste_rule(taste, self.rule)
@@ -116,7 +116,8 @@ class GenerationalGA:
             liked = taste.liked_genomes(bred)
             for i, why in prescreen(bred, need, liked, taste.explore):
                 child = bred[i]
-                child.id, child.shown, child.predicted = individual_id(g + 1, len(offspring)), why, round(float(liked[i]), 4)
+                child.id, child.shown = individual_id(g + 1, len(offspring)), why
+                child.predicted = round(float(liked[i]), 4)
                 offspring.append(child)
         while len(offspring) < cfg.run.population:
             offspring.append(breed_child(tb, py, cfg.ga, pick, individual_id(g + 1, len(offspring)), g + 1))
@@ -125,8 +126,8 @@ class GenerationalGA:
             votes_by_genome=summary_to_json(by_genome), offspring=[o.to_offspring() for o in offspring],
             rng=self.rng_state(), predictor=None if taste is None else taste.to_json())
         by_id = {c.member.id: c for c in pool.candidates}
-        combined = {m.id: by_id[m.id].combined if m.id in by_id else
-                    rule.combined(m.score, by_genome.get(m.genome_id), None if predict is None or m.error else predict(m))
+        combined = {m.id: by_id[m.id].combined if m.id in by_id else rule.combined(
+                    m.score, by_genome.get(m.genome_id), None if predict is None or m.error else predict(m))
                     for m in members}
         return selection, offspring, combined
 

@@ -372,7 +372,8 @@ def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: Vo
 
     def combined(i) -> float:
         if i.id not in scores:
-            scores[i.id] = rule.combined(i.score, by_genome.get(i.genome_id or i.id), None if predict is None else predict(i))
+            p = None if predict is None else predict(i)
+            scores[i.id] = rule.combined(i.score, by_genome.get(i.genome_id or i.id), p)
         return scores[i.id]
 
     healthy = sorted((i for i in individuals if not i.error and i.score is not None), key=lambda i: (-combined(i), i.id))
