@@ -99,7 +99,7 @@ def test_votes_in_runs_teach_the_model_to_rank_unseen_looks(tmp_path):
     unseen = store.open("b").load_generation(0)
     from evo.predictor.features import record_features
 
-    p = trained.look.liked(matrix([record_features(x) for x in unseen], ALL_FEATURES))
+    p = trained.look.liked(matrix([record_features(x) for x in unseen], trained.look.names))
     bright = np.array([looks[x.genome_id] > 0.45 for x in unseen])
     assert p[bright].min() > p[~bright].max() - 0.05 and p[bright].mean() > p[~bright].mean() + 0.3
     look, genome = load_models(tmp_path / "runs")

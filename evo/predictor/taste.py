@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evo.predictor.features import ALL_FEATURES, matrix
+from evo.predictor.features import matrix
 from evo.predictor.model import TasteModel, model_weight
 from evo.predictor.use import TasteUse, save_copy, voter_group
 
@@ -108,7 +108,7 @@ class TasteView:
         ok = [r for r in records if r.score is not None and not r.error]
         if self.look is None or not ok:
             return {}
-        p = self.look.liked(matrix([record_features(r) for r in ok], ALL_FEATURES))
+        p = self.look.liked(matrix([record_features(r) for r in ok], self.look.names))
         return {r.id: float(v) for r, v in zip(ok, p)}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from evo.predictor.features import ALL_FEATURES, GENOME_FEATURES, genome_features, look_features, matrix
+from evo.predictor.features import GENOME_FEATURES, genome_features, look_features, matrix
 from evo.predictor.model import TasteModel, TasteModelError
 
 MODELS_FOLDER = "models"  # in a run's folder: a copy of each model a selection used
@@ -45,7 +45,7 @@ def member_features(m: Any) -> dict[str, float]:
 class TasteUse:
     """The models one selection uses and how much they count (what its checkpoint records)."""
 
-    look: TasteModel  # render statistics + genome: joins the combined score
+    look: TasteModel  # what people saw (render statistics, descriptors): joins the combined score
     genome: TasteModel  # genome alone: ranks children before rendering
     weight: float  # the look model's share of the machine part (evo.selection.VoteRule.base)
     genome_weight: float  # > 0: the genome model beats chance, so pre-screening may use it
@@ -59,7 +59,7 @@ class TasteUse:
         share their render, so it is computed once per genome."""
         key = (m.genome_id, m.result is None)
         if key not in self._seen:
-            self._seen[key] = float(self.look.liked(matrix([member_features(m)], ALL_FEATURES))[0])
+            self._seen[key] = float(self.look.liked(matrix([member_features(m)], self.look.names))[0])
         return self._seen[key]
 
     def liked_genomes(self, individuals: list) -> np.ndarray:

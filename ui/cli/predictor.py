@@ -35,7 +35,7 @@ def _report(console: Console, trained, saved: tuple[Path, Path] | None) -> None:
     console.print(f"votes used: {len(trained.human)} voted looks ({liked} liked, {len(trained.human) - liked} disliked); "
                   f"bootstrap: {len(trained.bootstrap)} examples worth "
                   f"{sum(e.weight for e in trained.bootstrap):.1f} votes")
-    for name, m in (("look model (render + genome)", look), ("genome model (pre-screening)", genome)):
+    for name, m in (("look model (what people saw)", look), ("genome model (pre-screening)", genome)):
         auc = "not enough votes to cross-validate" if m.cv_auc_ is None else f"{m.cv_auc_:.3f}"
         console.print(f"{name}: cross-validated AUC on votes {auc} (C={m.C_:g})")
     t = Table("feature", "weight", title="What the look model goes by (standardised coefficients)", title_justify="left")
