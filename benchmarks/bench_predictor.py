@@ -10,7 +10,7 @@ model: least sure first, then most promising; without: page order), skipping loo
 voted on. Two conditions at equal vote budgets, the same seeds:
 
   votes only   predictor.enabled = false: votes and the machine score select
-  predictor    the taste model in the combined score and pre-screening (predictor.prescreen)
+  predictor    the taste model in the combined score (and pre-screening with --prescreen > 1)
 
 For each budget it prints the mean hidden-taste score of the top 10 that ``liandan export`` would
 write at that point (distinct looks by the combined score: machine + votes, + the taste model's
@@ -21,7 +21,7 @@ votes), and the AUC of the predictor's final look model on
 held-out votes (the voter's votes on the other condition's looks, which it never saw).
 
     .venv/bin/python benchmarks/bench_predictor.py [--budgets 20,50,100] [--seeds 3] [--population 8]
-                     [--votes-per-gen 5] [--size 32] [--frames 24] [--prescreen 3] [--reach 3]
+                     [--votes-per-gen 5] [--size 32] [--frames 24] [--prescreen 1] [--reach 3]
                      [--runs-dir DIR]
 """
 
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--votes-per-gen", type=int, default=5)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--frames", type=int, default=24)
-    ap.add_argument("--prescreen", type=int, default=3)
+    ap.add_argument("--prescreen", type=int, default=1, help="predictor.prescreen of the predictor runs")
     ap.add_argument("--reach", type=float, default=3.0,
                     help="the votes-only runs go on to this many times the largest budget (to see whether "
                          "they reach the predictor's score with 3x the votes)")

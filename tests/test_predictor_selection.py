@@ -28,7 +28,7 @@ def as_json(x):
 
 
 def test_old_configs_have_no_predictor_and_new_runs_do():
-    assert load_config().predictor.enabled and load_config().predictor.prescreen == 3
+    assert load_config().predictor.enabled and load_config().predictor.prescreen == 1
     from evo.config import RunConfig
 
     old = RunConfig.from_dict({"run": {"population": 6}})  # a config.json saved before [predictor] existed
@@ -105,7 +105,7 @@ def predictor_runs(tmp_path_factory, seeds_dir):
     """The same run with a predictor twice, each in its own runs folder: once uninterrupted, once
     stopped after generation 1's votes and resumed."""
     root = tmp_path_factory.mktemp("predictor_runs")
-    cfg = tiny_config(seeds_dir, **{"run.generations": 4, "predictor.full_at": 10})
+    cfg = tiny_config(seeds_dir, **{"run.generations": 4, "predictor.full_at": 10, "predictor.prescreen": 3})
     whole = RunStore(root / "whole")
     start_run(cfg, whole, "r", progress=_bright_votes(whole, "r"))
     cut = RunStore(root / "cut")
