@@ -25,7 +25,7 @@ import math
 import moderngl
 import numpy as np
 
-from renderer.stages.waveform import LineBatch, milkdrop_color, set_blend, thick_offsets
+from renderer.stages.waveform import milkdrop_color, set_blend, thick_offsets
 
 N_SHAPES = 4
 MAX_SIDES = 100
@@ -35,12 +35,13 @@ _FILL_VS = """
 in vec2 in_pos;
 in vec4 in_color;
 in vec2 in_uv;
+uniform vec2 u_offset;
 out vec4 v_color;
 out vec2 v_uv;
 void main() {
     v_color = in_color;
     v_uv = in_uv;
-    gl_Position = vec4(in_pos, 0.0, 1.0);
+    gl_Position = vec4(in_pos + u_offset, 0.0, 1.0);
 }
 """
 _FILL_FS = """
@@ -86,6 +87,17 @@ def instance_table(instances: list[dict], base: dict | None = None) -> dict[str,
         fallbacks.append((name, alt, base.get(alt, base.get(name, default))))
     rows = np.array([_row(inst, fallbacks) for inst in instances], dtype=np.float64)
     rows = rows.reshape(len(instances), len(_COLUMNS))
+    if not np.isfinite(rows).all():
+        rows = np.where(np.isfinite(rows), rows, _DEFAULT_ROW)
+    return {name: rows[:, i] for i, name in enumerate(_COLUMNS)}
+
+
+def column_table(count: int, columns: dict) -> dict[str, np.ndarray]:
+    """``instance_table`` from ``PresetEquations.shape_columns`` (each value a list of ``count``
+    floats or one float for all): the same table without a dict per instance."""
+    rows = np.empty((count, len(_COLUMNS)), dtype=np.float64)
+    for i, name in enumerate(_COLUMNS):
+        rows[:, i] = columns[name]
     if not np.isfinite(rows).all():
         rows = np.where(np.isfinite(rows), rows, _DEFAULT_ROW)
     return {name: rows[:, i] for i, name in enumerate(_COLUMNS)}
@@ -183,7 +195,13 @@ def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0):
 
 
 class CustomShapeStage:
-    """Draws the preset's enabled custom shapes 0..3 (all their instances) into the bound framebuffer."""
+    """Draws the preset's enabled custom shapes 0..3 (all their instances) into the bound framebuffer.
+
+    Fills and borders share one program, one vertex buffer (border vertices after the fills,
+    uv unused) and one upload per shape: on llvmpipe, switching program or vertex array between
+    an instance's fill and its border cost ~30 us a switch, ten times the draws themselves.
+    Uniforms and blend state are set only when they change.
+    """
 
     STRIDE = 8 * 4
 
@@ -191,11 +209,12 @@ class CustomShapeStage:
         self.ctx = ctx
         self.program = ctx.program(vertex_shader=_FILL_VS, fragment_shader=_FILL_FS)
         self.program["u_prev"].value = 0
-        self.lines = LineBatch(ctx, capacity=4 * (MAX_SIDES + 1))
+        self._u_textured = self.program["u_textured"]
+        self._u_offset = self.program["u_offset"]
         self.capacity = 0
         self.vbo = None
         self.vao = None
-        self._ensure(4 * 3 * MAX_SIDES)
+        self._ensure(4 * (3 * MAX_SIDES + MAX_SIDES + 1))
         self.samplers = {
             wrap: ctx.sampler(repeat_x=wrap, repeat_y=wrap, filter=(moderngl.LINEAR, moderngl.LINEAR))
             for wrap in (False, True)
@@ -216,50 +235,87 @@ class CustomShapeStage:
 
     def draw(self, state) -> None:
         drew = False
+        columns = getattr(state.equations, "shape_columns", None)
         for k in range(N_SHAPES):
-            instances = state.equations.shape_instances(k, state.vars)
-            if instances:
-                self.draw_instances(state, instances, _base_params(state, k))
-                drew = True
+            if columns is not None:
+                got = columns(k, state.vars)
+                if got is None:
+                    continue
+                table = column_table(*got)
+            else:
+                instances = state.equations.shape_instances(k, state.vars)
+                if not instances:
+                    continue
+                table = instance_table(instances, _base_params(state, k))
+            self.draw_table(state, table)
+            drew = True
         if drew:
             self.ctx.disable(moderngl.BLEND)
 
     def draw_instances(self, state, instances: list[dict], base: dict | None = None) -> None:
-        t = instance_table(instances, base)
+        self.draw_table(state, instance_table(instances, base))
+
+    def draw_table(self, state, t: dict[str, np.ndarray]) -> None:
+        """Draw the instances of one shape (``instance_table``'s columns), in order."""
         fill, fill_counts, border, border_counts = shape_geometry(t, float(getattr(state, "aspect_y", 1.0)))
-        self._ensure(len(fill))
-        self.vbo.orphan(self.capacity * self.STRIDE)
-        self.vbo.write(fill)
         has_border = milkdrop_color(t["border_a"]) > 0.0
+        n_fill = len(fill)
+        verts = fill
         if has_border.any():
-            self.lines.upload(border)
-        textured = np.abs(t["textured"]) >= 1
-        additive = np.abs(t["additive"]) >= 1
-        thick = np.abs(t["thickoutline"]) >= 1
-        fill_first = np.concatenate([[0], np.cumsum(fill_counts)[:-1]])
-        border_first = np.concatenate([[0], np.cumsum(border_counts)[:-1]])
+            verts = np.empty((n_fill + len(border), 8), dtype=np.float32)
+            verts[:n_fill] = fill
+            verts[n_fill:, :6] = border
+            verts[n_fill:, 6:] = 0.0
+        self._ensure(len(verts))
+        self.vbo.orphan(self.capacity * self.STRIDE)
+        self.vbo.write(verts)
+        textured = (np.abs(t["textured"]) >= 1).tolist()
+        additive = (np.abs(t["additive"]) >= 1).tolist()
+        thick = (np.abs(t["thickoutline"]) >= 1).tolist()
+        fill_end = np.cumsum(fill_counts).tolist()
+        fill_first = [0] + fill_end[:-1]
+        border_end = np.cumsum(border_counts).tolist()
+        border_counts = border_counts.tolist()
+        has_border = has_border.tolist()
         sampler = None
-        if textured.any():
+        if any(textured):
             prev = getattr(state, "prev_texture", None)
             if prev is not None:
                 sampler = self.samplers[bool(float(state.vars.get("wrap", 1.0) or 0.0))]
                 prev.use(0)
                 sampler.use(0)
+        ctx, vao, u_textured, u_offset = self.ctx, self.vao, self._u_textured, self._u_offset
+        cur_textured = None
+        cur_additive = None
+        u_offset.value = (0.0, 0.0)
         i, n = 0, len(fill_counts)
         while i < n:
             j = i + 1  # extend the run while flags match and no border needs interleaving
             while (j < n and not has_border[j - 1] and textured[j] == textured[i]
                    and additive[j] == additive[i]):
                 j += 1
-            set_blend(self.ctx, bool(additive[i]))
-            self.program["u_textured"].value = bool(textured[i] and sampler is not None)
-            count = int(fill_first[j - 1] + fill_counts[j - 1] - fill_first[i])
-            self.vao.render(moderngl.TRIANGLES, vertices=count, first=int(fill_first[i]))
+            if additive[i] != cur_additive:
+                cur_additive = additive[i]
+                set_blend(ctx, cur_additive)
+            want = bool(textured[i] and sampler is not None)
+            if want != cur_textured:
+                cur_textured = want
+                u_textured.value = want
+            vao.render(moderngl.TRIANGLES, vertices=fill_end[j - 1] - fill_first[i], first=fill_first[i])
             last = j - 1
             if has_border[last]:
-                offsets = thick_offsets(state.width, state.height, bool(thick[last]))
-                self.lines.render(moderngl.LINE_STRIP, int(border_counts[last]),
-                                  first=int(border_first[last]), offsets=offsets)
+                if cur_textured:
+                    cur_textured = False
+                    u_textured.value = False
+                count = border_counts[last]
+                first = n_fill + border_end[last] - count
+                offsets = thick_offsets(state.width, state.height, thick[last])
+                for off in offsets:
+                    if off != (0.0, 0.0):
+                        u_offset.value = off
+                    vao.render(moderngl.LINE_STRIP, vertices=count, first=first)
+                if len(offsets) > 1:
+                    u_offset.value = (0.0, 0.0)
             i = j
         if sampler is not None:
             sampler.clear(0)
@@ -268,7 +324,6 @@ class CustomShapeStage:
         for obj in (self.vao, self.vbo, self.program, *self.samplers.values()):
             if obj is not None:
                 obj.release()
-        self.lines.release()
         self.vao = self.vbo = self.program = None
         self.samplers = {}
 
