@@ -56,6 +56,14 @@ void main() {
     f_color = u_textured ? vec4(texture(u_prev, v_uv).rgb, 1.0) * v_color : v_color;
 }
 """
+# Untextured fills and every border: llvmpipe samples the texture in _FILL_FS even when
+# u_textured is false (the branch is not taken per draw), which made a plain fill ~30% dearer.
+_PLAIN_FS = """
+#version 330
+in vec4 v_color;
+out vec4 f_color;
+void main() { f_color = v_color; }
+"""
 
 # per-instance keys: name in the instance dict, alternative spelling, MilkDrop default
 _KEYS = {
@@ -209,11 +217,13 @@ class CustomShapeStage:
         self.ctx = ctx
         self.program = ctx.program(vertex_shader=_FILL_VS, fragment_shader=_FILL_FS)
         self.program["u_prev"].value = 0
+        self.plain_program = ctx.program(vertex_shader=_FILL_VS, fragment_shader=_PLAIN_FS)
         self._u_textured = self.program["u_textured"]
-        self._u_offset = self.program["u_offset"]
+        self._offsets = (self.program["u_offset"], self.plain_program["u_offset"])
         self.capacity = 0
         self.vbo = None
         self.vao = None
+        self.plain_vao = None
         self._ensure(4 * (3 * MAX_SIDES + MAX_SIDES + 1))
         self.samplers = {
             wrap: ctx.sampler(repeat_x=wrap, repeat_y=wrap, filter=(moderngl.LINEAR, moderngl.LINEAR))
@@ -226,10 +236,14 @@ class CustomShapeStage:
         cap = max(n, 2 * self.capacity)
         if self.vao is not None:
             self.vao.release()
+            self.plain_vao.release()
             self.vbo.release()
         self.vbo = self.ctx.buffer(reserve=cap * self.STRIDE, dynamic=True)
         self.vao = self.ctx.vertex_array(
             self.program, [(self.vbo, "2f 4f 2f", "in_pos", "in_color", "in_uv")]
+        )
+        self.plain_vao = self.ctx.vertex_array(
+            self.plain_program, [(self.vbo, "2f 4f 8x", "in_pos", "in_color")]
         )
         self.capacity = cap
 
@@ -284,10 +298,11 @@ class CustomShapeStage:
                 sampler = self.samplers[bool(float(state.vars.get("wrap", 1.0) or 0.0))]
                 prev.use(0)
                 sampler.use(0)
-        ctx, vao, u_textured, u_offset = self.ctx, self.vao, self._u_textured, self._u_offset
-        cur_textured = None
+        ctx, u_textured = self.ctx, self._u_textured
         cur_additive = None
-        u_offset.value = (0.0, 0.0)
+        on_textured = None  # True: textured program, u_textured on; False: plain; None: not known
+        for u_offset in self._offsets:
+            u_offset.value = (0.0, 0.0)
         i, n = 0, len(fill_counts)
         while i < n:
             j = i + 1  # extend the run while flags match and no border needs interleaving
@@ -297,16 +312,23 @@ class CustomShapeStage:
             if additive[i] != cur_additive:
                 cur_additive = additive[i]
                 set_blend(ctx, cur_additive)
-            want = bool(textured[i] and sampler is not None)
-            if want != cur_textured:
-                cur_textured = want
-                u_textured.value = want
+            if textured[i] and sampler is not None:
+                if on_textured is not True:
+                    u_textured.value = True
+                    on_textured = True
+                vao = self.vao
+            else:
+                on_textured = False
+                vao = self.plain_vao
             vao.render(moderngl.TRIANGLES, vertices=fill_end[j - 1] - fill_first[i], first=fill_first[i])
             last = j - 1
             if has_border[last]:
-                if cur_textured:
-                    cur_textured = False
+                # a border right after a textured fill stays on that program, untextured
+                # (a program switch costs more than the uniform)
+                if on_textured:
                     u_textured.value = False
+                    on_textured = None  # textured program, untextured: the next textured fill resets it
+                u_offset = self._offsets[0 if vao is self.vao else 1]
                 count = border_counts[last]
                 first = n_fill + border_end[last] - count
                 offsets = thick_offsets(state.width, state.height, thick[last])
@@ -321,10 +343,11 @@ class CustomShapeStage:
             sampler.clear(0)
 
     def release(self) -> None:
-        for obj in (self.vao, self.vbo, self.program, *self.samplers.values()):
+        for obj in (self.vao, self.plain_vao, self.vbo, self.program, self.plain_program,
+                    *self.samplers.values()):
             if obj is not None:
                 obj.release()
-        self.vao = self.vbo = self.program = None
+        self.vao = self.plain_vao = self.vbo = self.program = self.plain_program = None
         self.samplers = {}
 
 
