@@ -52,6 +52,22 @@ PRESET_SECONDS = 16.0
 AUDIO_CACHE_FRAMES = 1024
 
 
+def _reads_spectrum(preset) -> bool:
+    """Whether an enabled custom wave of ``preset`` draws the spectrum (``bSpectrum``)."""
+    for wave in getattr(preset, "waves", None) or ():
+        params = getattr(wave, "params", None)
+        if not isinstance(params, dict):
+            return True  # not a preset we know how to read: compute it
+        try:
+            enabled = float(params.get("enabled", 0) or 0) != 0
+            spectrum = float(params.get("bSpectrum", params.get("spectrum", 0)) or 0) != 0
+        except (TypeError, ValueError):
+            return True
+        if enabled and spectrum:
+            return True
+    return False
+
+
 def _optional(module: str, name: str):
     """A stage class from a module that may not be written yet (the import of anything else
     that fails inside that module is a real error and is raised)."""
@@ -162,6 +178,8 @@ class Renderer:
         self._audio_cache: tuple[int, object] | None = None
         self._audio_frames: dict = {}  # "analyzer" -> the analyzer they come from; k -> AudioFrame
         self._default_audio = None
+        self._needs_spectrum = True
+        self._analyzer_is_ours = False
         self.timings = FrameTimings()
         self.profile = False  # True: ctx.finish() before readback so GL and readback time split
         self.preset = None
@@ -180,6 +198,9 @@ class Renderer:
         equations (tests pass StaticEquations to exercise a stage without the EEL compiler)."""
         self._check_alive()
         eq = equations if equations is not None else self._equations_cls(preset, seed=self.seed)
+        # the audio spectrum is computed only for a custom wave that reads it (bSpectrum, a
+        # preset setting no code can change); equations given by the caller may draw any wave
+        self._needs_spectrum = equations is not None or _reads_spectrum(preset)
         self.preset = preset
         self.equations = eq
         self.frame = 0
@@ -327,6 +348,14 @@ class Renderer:
         return np.random.default_rng([self.seed, 0x4D44]).random(4)
 
     def _analyzer(self, audio):
+        analyzer = self._analyzer_of(audio)
+        # ours can leave the spectrum out; any other object with frame(k) is asked for frames
+        from renderer.audio import AudioAnalyzer
+
+        self._analyzer_is_ours = type(analyzer) is AudioAnalyzer
+        return analyzer
+
+    def _analyzer_of(self, audio):
         from renderer.audio import AudioAnalyzer, AudioStream, AudioTrack, default_analyzer
 
         if audio is None:
@@ -351,8 +380,11 @@ class Renderer:
             cache.clear()
             cache["analyzer"] = analyzer
         af = cache.get(k)
-        if af is None:
-            af = analyzer.frame(k)
+        if af is None or (self._needs_spectrum and getattr(af, "spectrum", 0) is None):
+            if self._analyzer_is_ours:
+                af = analyzer.frame(k, spectrum=self._needs_spectrum)
+            else:
+                af = analyzer.frame(k)
             for name in ("waveform", "spectrum"):
                 arr = getattr(af, name, None)
                 if isinstance(arr, np.ndarray):
