@@ -270,8 +270,28 @@ class PresetEquations:
         vm.vars["instance"] = float(instance)
 
     def shape_instances(self, k: int, frame_vars: dict) -> list[dict[str, float]]:
-        if not self._shape_enabled(k):
+        got = self.shape_columns(k, frame_vars)
+        if got is None:
             return []
+        _, cols = got
+        # one dict per instance: a copy of the values all instances share, then the rest
+        base = {name: (None if isinstance(cols[name], list) else float(cols[name]))
+                for name in SHAPE_ROW}
+        varying = [name for name in SHAPE_ROW if isinstance(cols[name], list)]
+        result = []
+        for row in zip(*(cols[name] for name in varying)):
+            out = base.copy()
+            out.update(zip(varying, row))
+            result.append(out)
+        return result
+
+    def shape_columns(self, k: int, frame_vars: dict) -> tuple[int, dict] | None:
+        """Shape ``k``'s instances as columns: (count, {name: list of count floats, or one
+        float shared by all}) for every SHAPE_ROW name, or None when the shape is disabled.
+        The same values as ``shape_instances`` without a dict per instance (the shape stage
+        reads columns; 350 instances a frame made the dicts cost more than the drawing)."""
+        if not self._shape_enabled(k):
+            return None
         params = self.preset.shapes[k].params
         count = int(min(max(int(params.get("num_inst", 1) or 1), 1), MAX_INSTANCES))
         vm = self.shape_vms[k]
@@ -288,16 +308,7 @@ class PresetEquations:
         else:
             cols = block._run_items_raw(vm, per_item, count, SHAPE_OUT)  # one loop budget for all instances
         cols["thickoutline"], cols["enabled"] = cols["thick"], 1.0
-        # one dict per instance: a copy of the values all instances share, then the rest
-        base = {name: (None if isinstance(cols[name], list) else float(cols[name]))
-                for name in SHAPE_ROW}
-        varying = [name for name in SHAPE_ROW if isinstance(cols[name], list)]
-        result = []
-        for row in zip(*(cols[name] for name in varying)):
-            out = base.copy()
-            out.update(zip(varying, row))
-            result.append(out)
-        return result
+        return count, cols
 
     # -- reporting ------------------------------------------------------------------------
     def section_status(self) -> dict[str, str]:

@@ -233,3 +233,25 @@ def test_preset_page_helper_diagnoses_and_repairs_an_upload(runs):
     assert doc["repairs"][0]["verdict"] == "repaired" and folder.is_dir()
     again, repaired_again, _ = doctor_preset(text, "nan zoom.milk")  # cached by content
     assert again == doc and repaired_again == repaired
+
+
+def test_copies_are_diagnosed_once_and_reported_under_their_own_names(tmp_path, monkeypatch):
+    from evo.doctor import folder
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(BROKEN / "out of range.milk", src / "a.milk")
+    shutil.copy(BROKEN / "out of range.milk", src / "b copy.milk")
+    shutil.copy(BROKEN / "broken code.milk", src / "c.milk")
+    calls = []
+    real = folder.CareJob.__call__
+    monkeypatch.setattr(folder.CareJob, "__call__", lambda self, path, config, cache: calls.append(path)
+                        or real(self, path, config, cache))
+    run = doctor([src], out=tmp_path / "out", repair=True, settings=SMALL, workers=0)
+    assert sorted(Path(p).name for p in calls) == ["a.milk", "c.milk"]  # the copy is not diagnosed again
+    by_name = {Path(d.file).name: d for d in run.diagnoses}
+    assert set(by_name) == {"a.milk", "b copy.milk", "c.milk"}
+    a, b = by_name["a.milk"].to_json(), by_name["b copy.milk"].to_json()
+    assert b["findings"] and all(f["file"].endswith("b copy.milk") for f in b["findings"])
+    assert json.dumps(a).replace("a.milk", "X") == json.dumps(b).replace("b copy.milk", "X")
+    assert (tmp_path / "out" / "b copy.milk").read_text() == (tmp_path / "out" / "a.milk").read_text()

@@ -342,3 +342,40 @@ def test_preset_builtin_wave_mode_from_per_frame_code(target, basic):
     basic.draw(preset_state(target, text))
     rows, _ = np.nonzero(lit(target.read()))
     assert abs(rows.mean() - wave_pixel_of(0, 0.3)[0]) <= 1.0
+
+
+_SPECTRUM_WAVE = """[preset00]
+fDecay=0.5
+wavecode_0_enabled=1
+wavecode_0_bSpectrum=1
+wavecode_0_samples=512
+wavecode_0_scaling=4
+wave_0_per_point1=x=sample; y=0.2+value1;
+"""
+_PLAIN = """[preset00]
+fDecay=0.5
+nWaveMode=2
+"""
+
+
+def test_spectrum_is_computed_when_a_wave_reads_it_after_a_preset_that_did_not():
+    # the renderer skips the audio spectrum for presets without a bSpectrum wave and keeps the
+    # frames it made; a spectrum preset that follows must still see the spectrum
+    from renderer.audio import synthesize
+    from renderer.milk.preset import parse_milk
+    from renderer.pipeline import Renderer
+
+    audio = synthesize(seconds=1.0, seed=3)
+    spectrum, plain = parse_milk(_SPECTRUM_WAVE), parse_milk(_PLAIN)
+    with Renderer(64, 64) as fresh:
+        fresh.load(spectrum)
+        want = list(fresh.render(8, audio))
+    with Renderer(64, 64) as reused:
+        reused.load(plain)
+        list(reused.render(8, audio))
+        assert all(af.spectrum is None for k, af in reused._audio_frames.items() if k != "analyzer")
+        reused.load(spectrum)
+        got = list(reused.render(8, audio))
+    assert any(lit(f).any() for f in want)
+    for a, b in zip(want, got):
+        assert np.array_equal(a, b)

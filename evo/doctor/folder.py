@@ -118,22 +118,68 @@ def family_neighbours(model, preset, k: int = 3) -> list[tuple[str, object]]:
 
 def care(paths: list[str], job: CareJob, workers: int = 2, timeout_s: float | None = None) -> Iterator[dict]:
     """Run ``job`` on every path, in worker processes (``workers`` 0: here), results in input order.
-    A worker that crashes or runs past ``timeout_s`` costs its file a ``render_error`` finding."""
+    A worker that crashes or runs past ``timeout_s`` costs its file a ``render_error`` finding.
+
+    Files with the same bytes are diagnosed once (a third of projectm-data are copies of another
+    file): a copy gets the first file's result with its own path, without the pictures."""
     from renderer.output.sweep import render_sweep
 
     if not paths:
         return
+    same_as = copies_of(paths)
+    firsts = [p for p in paths if p not in same_as]
+    copied = set(same_as.values())
     limit = timeout_s or (job.settings.fitness.timeout_s * (12 if job.repair or job.enhance else 3) + 60)
-    if workers > 0:
-        results = render_sweep(paths, workers=workers, timeout_s=limit, job=job)
-    else:
-        results = _here(paths, job)
-    for r in results:
+    results = render_sweep(firsts, workers=workers, timeout_s=limit, job=job) if workers > 0 else _here(firsts, job)
+    kept: dict[str, dict] = {}  # results of files that have copies, for the copies
+    for p in paths:
+        if p in same_as:
+            yield as_copy(kept[same_as[p]], same_as[p], p)
+            continue
+        r = next(results)
         if r.get("diagnosis") is None:
             diag = Diagnosis(r["file"], findings=[finding("render_error", r["file"], None,
                                                           f"The doctor could not finish: {r.get('error')}.")])
             r = {**r, "diagnosis": diag.to_json(), "image": None}
+        if p in copied:
+            kept[p] = without_pictures(r)
         yield r
+
+
+def copies_of(paths: list[str]) -> dict[str, str]:
+    """``{path: the first earlier path with the same bytes}`` (unreadable files are their own)."""
+    import hashlib
+
+    first: dict[bytes, str] = {}
+    out: dict[str, str] = {}
+    for p in paths:
+        try:
+            digest = hashlib.blake2b(Path(p).read_bytes(), digest_size=16).digest()
+        except OSError:
+            continue
+        if digest in first:
+            out[p] = first[digest]
+        else:
+            first[digest] = p
+    return out
+
+
+def without_pictures(value):
+    """A result with every picture (numpy array) left out: what a copy's result may hold."""
+    if isinstance(value, dict):
+        return {k: without_pictures(v) for k, v in value.items() if not isinstance(v, np.ndarray)}
+    if isinstance(value, list):
+        return [without_pictures(v) for v in value if not isinstance(v, np.ndarray)]
+    return value
+
+
+def as_copy(value, src: str, path: str):
+    """``value`` with every mention of the file ``src`` (a string equal to it) made ``path``."""
+    if isinstance(value, dict):
+        return {k: as_copy(v, src, path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_copy(v, src, path) for v in value]
+    return path if isinstance(value, str) and value == src else value
 
 
 def _here(paths: list[str], job: CareJob) -> Iterator[dict]:

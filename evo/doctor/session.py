@@ -112,7 +112,7 @@ def doctor(inputs, *, out: str | Path | None = None, report: str | Path | None =
             entry = _write_repair(r, targets[r["file"]], before_hash[r["file"]])
             run.manifest.append(entry)
             if entry["verdict"] in ("repaired", "not_helped") and len(pairs) < SHEET_PAIRS:
-                pairs.append((Path(r["file"]).stem, still_or_none(r.get("image")), still_or_none(r["repair"]["image"]),
+                pairs.append((Path(r["file"]).stem, still_or_none(r.get("image")), still_or_none(r["repair"].get("image")),
                               entry["verdict"]))
             if entry["verdict"] == "repaired":
                 run.repaired.append(entry)
@@ -120,7 +120,7 @@ def doctor(inputs, *, out: str | Path | None = None, report: str | Path | None =
             entry = _write_enhanced(r, out_dir / "enhanced" / targets[r["file"]].relative_to(out_dir))
             run.enhanced.append(entry)
             if entry["verdict"] == "enhanced" and len(pairs) < SHEET_PAIRS:
-                pairs.append((Path(r["file"]).stem, still_or_none(r.get("image")), still_or_none(r["enhance"]["image"]),
+                pairs.append((Path(r["file"]).stem, still_or_none(r.get("image")), still_or_none(r["enhance"].get("image")),
                               "enhanced"))
         if progress is not None:
             progress(i, len(files))

@@ -59,7 +59,8 @@ class AudioFrame:
     ``waveform`` is (2, 576) left/right in MilkDrop units (sample * 128, so
     full scale is +-128): renderer stages apply MilkDrop's own multipliers to
     it (0.004 for custom waves).  ``spectrum`` is (2, 512) equalised FFT
-    magnitudes as custom waves with ``bSpectrum`` read them (multiplier 0.15).
+    magnitudes as custom waves with ``bSpectrum`` read them (multiplier 0.15), or None when
+    the frame was made without it (``AudioAnalyzer.frame(k, spectrum=False)``).
     """
 
     frame: int
@@ -71,7 +72,7 @@ class AudioFrame:
     mid_att: float
     treb_att: float
     waveform: np.ndarray
-    spectrum: np.ndarray
+    spectrum: np.ndarray | None
 
     @property
     def vol(self) -> float:
@@ -144,12 +145,17 @@ class AudioAnalyzer:
 
     # ---- public
 
-    def frame(self, k: int) -> AudioFrame:
+    def frame(self, k: int, spectrum: bool = True) -> AudioFrame:
+        """Frame ``k``'s levels, waveform and spectrum. ``spectrum=False`` leaves the spectrum
+        None: only custom waves with ``bSpectrum`` read it, and its FFT is a tenth of a simple
+        preset's frame (the renderer asks for it only when the preset has such a wave)."""
         k = _check_frame(k)
         self._ensure(k)
         lv = self._levels[k - 1].astype(np.float32)  # same values as levels(), without copying the table
         windows = self.windows(k)
-        if self._samples is None:
+        if not spectrum:
+            spectrum = None
+        elif self._samples is None:
             spectrum = np.zeros((2, SPECTRUM_BINS), np.float32)
         else:
             spectrum = milkdrop_spectrum(damp(windows)).astype(np.float32)
@@ -187,6 +193,9 @@ class AudioAnalyzer:
         k = _check_frame(k)
         if self._samples is None:
             return np.zeros((2, WAVE_SAMPLES))
+        end = int(self.end_sample(k))
+        if WAVE_SAMPLES <= end <= self._samples.shape[0]:  # inside the track: a slice, same values
+            return (self._samples[end - WAVE_SAMPLES:end].astype(np.float64) * WAVE_UNITS).T
         return self._gather(np.array([k]))[0].T
 
     def end_sample(self, k) -> np.ndarray:

@@ -53,6 +53,16 @@ class FrameValues:
         mult = np.array([0.0] * 4 + [0.9 * (k / 8.0) ** 3.2 for k in range(4, 20)])
         self.rot_speeds = (rng.random((20, 3)) * 2 - 1) * mult[:, None]
         self.rot_trans = rng.random((20, 3)) * 2 - 1
+        self._rand_cache: tuple | None = None  # (frame, generator, rand_frame)
+
+    def _rand_frame(self, frame: int) -> tuple:
+        """(generator, rand_frame) of ``frame``, kept for the frame's second shader pass
+        (seeding a generator costs ~60 us, more than the rest of ``values``)."""
+        cached = self._rand_cache
+        if cached is None or cached[0] != frame:
+            rng = np.random.default_rng([self.seed & 0xFFFFFFFF, frame & 0xFFFFFFFF, 17])
+            cached = self._rand_cache = (frame, rng, tuple(float(x) for x in rng.random(4)))
+        return cached[1], cached[2]
 
     def hue_corners(self, t: float) -> tuple:
         out = []
@@ -82,8 +92,7 @@ class FrameValues:
         }
         v["vol"] = (v["bass"] + v["mid"] + v["treb"]) / 3.0
         v["vol_att"] = (v["bass_att"] + v["mid_att"] + v["treb_att"]) / 3.0
-        rng = np.random.default_rng([self.seed & 0xFFFFFFFF, frame & 0xFFFFFFFF, 17])
-        v["rand_frame"] = tuple(float(x) for x in rng.random(4))
+        rng, v["rand_frame"] = self._rand_frame(frame)
         mx, my = math.log2(w), math.log2(h)
         v.update(mip_x=mx, mip_y=my, mip_avg=0.5 * (mx + my), mip_xy=(mx, my))
         q = [float(state.get(f"q{i}", 0.0)) for i in range(1, 33)]

@@ -87,9 +87,12 @@ def wave_samples(audio, settings: dict, wave_scale: float) -> tuple[np.ndarray, 
         j0 = int((max_samples - n) / 2 - sep / 2)
         j1 = int((max_samples - n) / 2 + sep / 2)
         t = 1.0
-    idx = (np.arange(n) * t).astype(np.int64)
     last = data.shape[1] - 1
-    both = np.stack([data[0][np.clip(idx + j0, 0, last)], data[1][np.clip(idx + j1, 0, last)]])
+    if t == 1.0 and 0 <= min(j0, j1) and max(j0, j1) + n - 1 <= last:  # whole runs: slices
+        both = np.stack([data[0, j0:j0 + n], data[1, j1:j1 + n]])
+    else:
+        idx = (np.arange(n) * t).astype(np.int64)
+        both = np.stack([data[0][np.clip(idx + j0, 0, last)], data[1][np.clip(idx + j1, 0, last)]])
     mix1 = math.sqrt(max(settings["smoothing"], 0.0) * 0.98)
     mult = (0.15 if spectrum else 0.004) * settings["scaling"] * wave_scale
     left, right = _two_pass_smooth(both, mix1) * mult
@@ -141,8 +144,8 @@ class CustomWaveStage:
         y = _column(pts, "y", 0.5 + v2, n)
         inv_ax = 1.0 / float(getattr(state, "aspect_x", 1.0) or 1.0)
         inv_ay = 1.0 / float(getattr(state, "aspect_y", 1.0) or 1.0)
-        verts[:, 0] = np.nan_to_num((x * 2.0 - 1.0) * inv_ax, nan=0.0, posinf=1e6, neginf=-1e6)
-        verts[:, 1] = np.nan_to_num((y * 2.0 - 1.0) * inv_ay, nan=0.0, posinf=1e6, neginf=-1e6)  # y runs up
+        verts[:, 0] = _finite_or_pinned((x * 2.0 - 1.0) * inv_ax)
+        verts[:, 1] = _finite_or_pinned((y * 2.0 - 1.0) * inv_ay)  # y runs up
         verts[:, 2:] = milkdrop_color(np.stack([_column(pts, c, settings[c], n) for c in "rgba"], 1))
         if settings["usedots"] == 0:
             verts = _smooth_with_colors(verts)
@@ -168,6 +171,13 @@ class CustomWaveStage:
 
     def release(self) -> None:
         self.lines.release()
+
+
+def _finite_or_pinned(v: np.ndarray) -> np.ndarray:
+    """NaN -> 0 and infinities -> +-1e6 (np.nan_to_num, skipped when all are finite)."""
+    if np.isfinite(v).all():
+        return v
+    return np.nan_to_num(v, nan=0.0, posinf=1e6, neginf=-1e6)
 
 
 def _column(pts: dict, name: str, default, n: int) -> np.ndarray:
