@@ -3,7 +3,7 @@
 Benchmarks are separate scripts so any one can be run alone; this only runs them in a fixed
 order with the same interpreter and reports which failed. Pass names to run a subset:
     .venv/bin/python benchmarks/run_all.py [parse eel image_stats render shaders evolve diversity music robustness
-                                            long_audio fidelity mining families doctor generator]
+                                            long_audio fidelity mining families doctor generator predictor]
 
 bench_fidelity needs the butterchurn reference (LIANDAN_REFERENCE=DIR); without it, it says how to
 get one and counts as passed.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["parse", "eel", "image_stats", "render", "shaders", "evolve", "diversity", "music", "robustness", "long_audio",
-         "fidelity", "mining", "families", "doctor", "generator"]
+         "fidelity", "mining", "families", "doctor", "generator", "predictor"]
 
 
 def main(argv: list[str]) -> int:

@@ -16,7 +16,8 @@ Format 1, one file per generation ``g``::
     settings                    the evaluation settings (EvalSettings.to_dict())
     timing                      {seconds, evals_per_s} of evaluating g
     next                        None until selection ran, then a SelectionRecord: the parents of
-                                g+1 and why, the votes used, the offspring and the RNG after them
+                                g+1 and why, the votes used, the offspring and the RNG after them,
+                                and (once a taste model took part) ``predictor``: which model
     archive                     quality-diversity runs only (absent in GA runs): an ArchiveRecord,
                                 the MAP-Elites archive after batch g (evo.qd)
 
@@ -91,6 +92,8 @@ class IndividualRecord:
     combined: float | None = None  # machine + votes as the selection after this generation saw it
     descriptors: dict[str, float] = field(default_factory=dict)  # evo.fitness.descriptors; absent before they existed
     look: str = ""  # the 32x32 grey thumbnail (Result.look); absent before it existed
+    shown: str = ""  # why pre-screening kept it ("promising", "uncertain"); absent without pre-screening
+    predicted: float | None = None  # the genome model's P(liked) when pre-screening kept it
 
     @property
     def result(self) -> Result | None:
@@ -110,6 +113,7 @@ class IndividualRecord:
             out["descriptors"] = self.descriptors
         if self.look:
             out["look"] = self.look
+        out.update(_prescreen_json(self.shown, self.predicted))
         return out
 
     @classmethod
@@ -125,7 +129,7 @@ class IndividualRecord:
             seconds=float(timing.get("seconds", 0.0) or 0.0), cpu_seconds=float(timing.get("cpu_seconds", 0.0) or 0.0),
             combined=None if rec.get("combined") is None else float(rec["combined"]),
             descriptors={str(k): float(v) for k, v in (rec.get("descriptors") or {}).items()},
-            look=str(rec.get("look") or ""),
+            look=str(rec.get("look") or ""), **_prescreen_from(rec),
         )
 
 
@@ -139,15 +143,27 @@ class OffspringRecord:
     genome_id: str
     parents: list[str]
     operator: str
+    shown: str = ""  # why pre-screening kept it: "promising" or "uncertain" (evo.predictor.taste)
+    predicted: float | None = None  # the genome model's P(liked) then
 
     def to_json(self) -> dict:
         return {"id": self.id, "generation": self.generation, "genome": self.genome, "genome_id": self.genome_id,
-                "parents": list(self.parents), "operator": self.operator}
+                "parents": list(self.parents), "operator": self.operator, **_prescreen_json(self.shown, self.predicted)}
 
     @classmethod
     def from_json(cls, rec: Any) -> "OffspringRecord":
         return cls(str(rec["id"]), int(rec["generation"]), dict(rec["genome"]), str(rec["genome_id"]),
-                   [str(p) for p in rec.get("parents", [])], str(rec.get("operator", "")))
+                   [str(p) for p in rec.get("parents", [])], str(rec.get("operator", "")), **_prescreen_from(rec))
+
+
+def _prescreen_json(shown: str, predicted: float | None) -> dict:
+    """The pre-screening fields of a record, only when pre-screening ran (older files lack them)."""
+    return {} if not shown else {"shown": shown, "predicted": predicted}
+
+
+def _prescreen_from(rec: Any) -> dict:
+    p = rec.get("predicted")
+    return {"shown": str(rec.get("shown") or ""), "predicted": None if p is None else float(p)}
 
 
 @dataclass
@@ -163,11 +179,18 @@ class SelectionRecord:
     votes_by_genome: dict[str, list[int]]  # genome id -> [likes, dislikes, best]
     offspring: list[OffspringRecord]
     rng: dict
+    # The taste model this selection used (evo.predictor.taste.TasteUse.to_json: the sha256 of the
+    # look and genome models, whose copies are in runs/<id>/models/, their weights and votes);
+    # None when no model took part (and absent from the file, as in runs made before it existed).
+    predictor: dict | None = None
 
     def to_json(self) -> dict:
-        return {"parents": self.parents, "excluded": self.excluded, "votes_used": self.votes_used,
-                "votes": {"cutoff": self.vote_cutoff, "by_genome": self.votes_by_genome},
-                "offspring": [o.to_json() for o in self.offspring], "rng": self.rng}
+        out = {"parents": self.parents, "excluded": self.excluded, "votes_used": self.votes_used,
+               "votes": {"cutoff": self.vote_cutoff, "by_genome": self.votes_by_genome},
+               "offspring": [o.to_json() for o in self.offspring], "rng": self.rng}
+        if self.predictor is not None:
+            out["predictor"] = self.predictor
+        return out
 
     @classmethod
     def from_json(cls, d: Any) -> "SelectionRecord":
@@ -175,7 +198,8 @@ class SelectionRecord:
         return cls(parents=[dict(p) for p in d.get("parents", [])], excluded=[dict(e) for e in d.get("excluded", [])],
                    votes_used=dict(d.get("votes_used") or {}), vote_cutoff=int(votes.get("cutoff", 0)),
                    votes_by_genome=dict(votes.get("by_genome") or {}),
-                   offspring=[OffspringRecord.from_json(o) for o in d.get("offspring", [])], rng=dict(d["rng"]))
+                   offspring=[OffspringRecord.from_json(o) for o in d.get("offspring", [])], rng=dict(d["rng"]),
+                   predictor=None if not d.get("predictor") else dict(d["predictor"]))
 
 
 @dataclass

@@ -91,6 +91,20 @@ class VotesSection:
 
 
 @dataclass(frozen=True)
+class PredictorSection:
+    """The learned taste model in selection (evo.predictor.taste). The defaults here are what a
+    run's config.json without this section means (runs made before it existed replay and resume
+    unchanged: no predictor); new runs get the TOML's values."""
+
+    enabled: bool = False
+    prescreen: int = 1  # breed this many times the children needed and render the best; 1 = off
+    explore: float = 0.25  # share of the kept children chosen as the ones the model is least sure of
+    max_weight: float = 0.5  # the model's largest share of the machine part of the combined score
+    full_at: int = 60  # votes at which that share is reached (with a cross-validated AUC of 0.8)
+    voters: str = ""  # comma-separated voter group whose taste is learned; "" = everyone
+
+
+@dataclass(frozen=True)
 class FitnessSection:
     width: int = 128
     height: int = 128
@@ -163,6 +177,7 @@ class RunConfig:
     ga: GASection = field(default_factory=GASection)
     votes: VotesSection = field(default_factory=VotesSection)
     qd: QDSection = field(default_factory=QDSection)
+    predictor: PredictorSection = field(default_factory=PredictorSection)
     fitness: FitnessSection = field(default_factory=FitnessSection)
     preview: PreviewSection = field(default_factory=PreviewSection)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
@@ -249,6 +264,11 @@ class RunConfig:
         need(v.prior > 0, "votes.prior", f"must be > 0, got {v.prior}")
         need(0 <= v.predictor_weight <= 1, "votes.predictor_weight", "must be in [0, 1]")
         need(v.reentry >= 0, "votes.reentry", f"must be >= 0, got {v.reentry}")
+        p = self.predictor
+        need(1 <= p.prescreen <= 10, "predictor.prescreen", f"must be in [1, 10], got {p.prescreen}")
+        need(0 <= p.explore <= 1, "predictor.explore", "must be in [0, 1]")
+        need(0 <= p.max_weight <= 1, "predictor.max_weight", "must be in [0, 1]")
+        need(p.full_at >= 1, "predictor.full_at", "must be >= 1")
         need(self.preview.size >= 8, "preview.size", "must be >= 8")
         need(self.preview.frames >= 1, "preview.frames", "must be >= 1")
         from evo.fitness.score import FEATURES

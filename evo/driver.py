@@ -8,8 +8,9 @@ its archive. Both answer ``first_generation``, ``remember``, ``tell``, ``rng_sta
 One generation: evaluate the pending individuals -> checkpoint -> (interactive: wait for votes)
 -> ``core.tell`` (selection and variation, :mod:`evo.ga`) with a snapshot of the votes (tallies
 by genome and the last vote id) -> checkpoint again with the offspring as ``next``. Selection is
-then a pure function of checkpoint, vote snapshot and RNG state (:func:`replay_selection`
-recomputes it). Evaluation is a pure function of genome and settings and never touches the run's
+then a pure function of checkpoint, vote snapshot, taste model and RNG state
+(:func:`replay_selection` recomputes it with the model the selection recorded, never a refit:
+evo.predictor.taste). Evaluation is a pure function of genome and settings and never touches the run's
 random generators, so a run is the same whether 1 or 8 workers evaluated it, and a run killed at
 any point resumes exactly: the generators are restored from the last checkpoint (as JSON) and
 everything after it is replayed.
@@ -40,6 +41,8 @@ from evo.ga import GenerationalGA, restore_rng
 from evo.genome import genome_text
 from evo.individual import Individual
 from evo.niching import DistinctHallOfFame, LookRule
+from evo.predictor.taste import TasteCache, taste_for_selection
+from evo.predictor.use import TasteUse
 from evo.selection import summary_from_json
 from evo.store import Run, RunStore, StoreError
 from evo.toolbox import make_toolbox
@@ -64,6 +67,7 @@ class Driver:
         self.core = None  # GenerationalGA or evo.qd.core.MapElites
         self.evaluator = None
         self.notes: list[str] = []  # what the user should know about this run's input (audio repairs)
+        self.taste_cache = TasteCache()  # the last trained taste model (evo.predictor.taste)
 
     def _write_state(self, status: str, generation: int, **extra: Any) -> None:
         if self.notes:
@@ -228,11 +232,16 @@ class Driver:
         return pending
 
     def _select(self, g: int, members: list[Individual], ck: Checkpoint,
-                votes: tuple[dict, int] | None = None, write: bool = True) -> list[Individual]:
-        """The core's selection with the votes now in the store (or a recorded snapshot), saved as
-        the checkpoint's ``next``."""
-        snapshot = votes if votes is not None else self.run.genome_votes()
-        selection, offspring, combined = self.core.tell(g, members, snapshot)
+                votes: tuple[dict, int] | None = None, write: bool = True, taste: TasteUse | None = None
+                ) -> list[Individual]:
+        """The core's selection with the votes now in the store and the taste model trained on
+        them (or a recorded snapshot and model), saved as the checkpoint's ``next``."""
+        if votes is None:
+            snapshot = self.run.genome_votes()
+            taste = taste_for_selection(self.run.store.root, self.run.dir, self.cfg, self.taste_cache)
+        else:
+            snapshot = votes
+        selection, offspring, combined = self.core.tell(g, members, snapshot, taste)
         ck.next = selection
         ck.archive = self.core.archive_record()
         for rec in ck.individuals:
@@ -250,13 +259,14 @@ class Driver:
             raise StoreError(f"{self.run.checkpoint_path(g)}: no recorded selection to replay")
         try:
             votes = (summary_from_json(ck.next.votes_by_genome), ck.next.vote_cutoff)
+            taste = None if ck.next.predictor is None else TasteUse.from_json(ck.next.predictor, self.run.dir)
             self._make_core(*restore_rng(ck.rng))
             for c in checkpoints:
                 self._absorb(c)
             members = [Individual.from_record(rec) for rec in ck.individuals]
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # TasteModelError too: a recorded model missing or edited
             raise StoreError(f"{self.run.checkpoint_path(g)}: cannot replay: {type(exc).__name__}: {exc}") from exc
-        self._select(g, members, ck, votes=votes, write=False)
+        self._select(g, members, ck, votes=votes, write=False, taste=taste)
         return ck.next.to_json()
 
     def _wait_for_votes(self, g: int) -> None:

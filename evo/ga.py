@@ -25,6 +25,7 @@ from evo.config import GASection, RunConfig, default_seeds_dir
 from evo.genome import Genome, genome_from_preset, genome_id
 from evo.individual import Individual, individual_id
 from evo.niching import descent_roots
+from evo.predictor.use import TasteUse, prescreen, taste_rule
 from evo.selection import ParentPool, VoteRule, VoteSummary, summary_to_json
 from renderer.milk.files import find_presets
 from renderer.milk.preset import PresetError, load_milk
@@ -94,26 +95,40 @@ class GenerationalGA:
             if m.result is not None and not m.error:
                 self.archive[m.genome_id] = m
 
-    def tell(self, g: int, members: list[Individual], votes: tuple[dict[str, VoteSummary], int]
-             ) -> tuple[SelectionRecord, list[Individual], dict[str, float]]:
+    def tell(self, g: int, members: list[Individual], votes: tuple[dict[str, VoteSummary], int],
+             taste: TasteUse | None = None) -> tuple[SelectionRecord, list[Individual], dict[str, float]]:
         """Select generation ``g``'s parents with the vote snapshot ``votes`` (tallies by genome,
-        last vote id) and breed generation g+1. Returns the selection record, the offspring and each
-        member's combined score."""
+        last vote id) and breed generation g+1. ``taste``: the taste model this selection uses
+        (evo.predictor.use), whose P(liked) joins the combined score and which may pre-screen the
+        children (their parents' draw counts include the children pre-screening left out). Returns the selection record, the offspring and each member's combined score."""
         cfg, tb, py = self.cfg, self.toolbox, self.py
         by_genome, cutoff = votes
+        rule, predict = taste_rule(taste, self.rule)
         sharing = (cfg.ga.niche_radius, cfg.ga.sharing_alpha) if cfg.ga.diversity == "sharing" else None
-        pool = ParentPool.build(members, list(self.archive.values()), by_genome, self.rule, sharing, self.roots)
+        pool = ParentPool.build(members, list(self.archive.values()), by_genome, rule, sharing, self.roots, predict)
         offspring = [Individual(individual_id(g + 1, k), g + 1, c.member.genome.copy(), c.member.genome_id,
                                 [c.member.id], "elite")
                      for k, c in enumerate(pool.elites(cfg.ga.elite))]
+        pick = lambda avoid=None: tb.select(pool, avoid=avoid).member  # noqa: E731
+        need = cfg.run.population - len(offspring)
+        if taste is not None and taste.prescreens and need > 0:
+            bred = [breed_child(tb, py, cfg.ga, pick, "", g + 1) for _ in range(taste.prescreen * need)]
+            liked = taste.liked_genomes(bred)
+            for i, why in prescreen(bred, need, liked, taste.explore):
+                child = bred[i]
+                child.id, child.shown = individual_id(g + 1, len(offspring)), why
+                child.predicted = round(float(liked[i]), 4)
+                offspring.append(child)
         while len(offspring) < cfg.run.population:
-            offspring.append(breed_child(tb, py, cfg.ga, lambda avoid=None: tb.select(pool, avoid=avoid).member,
-                                         individual_id(g + 1, len(offspring)), g + 1))
+            offspring.append(breed_child(tb, py, cfg.ga, pick, individual_id(g + 1, len(offspring)), g + 1))
         selection = SelectionRecord(
             parents=pool.reasons(), excluded=pool.excluded, votes_used=pool.votes_used(), vote_cutoff=cutoff,
             votes_by_genome=summary_to_json(by_genome), offspring=[o.to_offspring() for o in offspring],
-            rng=self.rng_state())
-        combined = {m.id: self.rule.combined(m.score, by_genome.get(m.genome_id)) for m in members}
+            rng=self.rng_state(), predictor=None if taste is None else taste.to_json())
+        by_id = {c.member.id: c for c in pool.candidates}
+        combined = {m.id: by_id[m.id].combined if m.id in by_id else rule.combined(
+                    m.score, by_genome.get(m.genome_id), None if predict is None or m.error else predict(m))
+                    for m in members}
         return selection, offspring, combined
 
 

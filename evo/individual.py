@@ -32,6 +32,8 @@ class Individual:
     operator: str
     result: Result | None = None
     fitness: Fitness = field(default_factory=Fitness)
+    shown: str = ""  # why pre-screening kept it ("promising" / "uncertain"); "" without pre-screening
+    predicted: float | None = None  # the genome model's P(liked) when it was kept
 
     @property
     def score(self) -> float:
@@ -50,15 +52,16 @@ class Individual:
         return IndividualRecord(self.id, self.generation, self.genome.to_json(), self.genome_id, list(self.parents),
                                 self.operator, self.score, r.stats, r.degenerate, r.error, r.warnings, r.cached_from,
                                 r.seconds, r.cpu_seconds, descriptors=r.descriptors,
-                                look=r.look)
+                                look=r.look, shown=self.shown, predicted=self.predicted)
 
     def to_offspring(self) -> OffspringRecord:
         return OffspringRecord(self.id, self.generation, self.genome.to_json(), self.genome_id, list(self.parents),
-                               self.operator)
+                               self.operator, self.shown, self.predicted)
 
     @classmethod
     def from_record(cls, rec: IndividualRecord | OffspringRecord) -> "Individual":
-        ind = cls(rec.id, rec.generation, Genome.from_json(rec.genome), rec.genome_id, list(rec.parents), rec.operator)
+        ind = cls(rec.id, rec.generation, Genome.from_json(rec.genome), rec.genome_id, list(rec.parents), rec.operator,
+                  shown=getattr(rec, "shown", ""), predicted=getattr(rec, "predicted", None))
         result = getattr(rec, "result", None)
         if result is not None:
             ind.set_result(result)

@@ -44,7 +44,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -160,6 +160,7 @@ class PoolEntry:
     reentered: bool = False
     niche: float = 1.0  # how many near-copies share its score (fitness sharing; 1 = none)
     fitness: float | None = None  # what tournaments compare: combined, or combined shared by its niche
+    predicted: float | None = None  # the taste model's P(liked) (evo.predictor), when one takes part
 
     @property
     def rank(self) -> float:
@@ -183,18 +184,22 @@ class ParentPool:
 
     @classmethod
     def build(cls, members: list, archive: Iterable, votes: dict[str, VoteSummary], rule: VoteRule,
-              sharing: tuple[float, float] | None = None, roots: dict | None = None) -> "ParentPool":
+              sharing: tuple[float, float] | None = None, roots: dict | None = None,
+              predict: Callable[[Any], float] | None = None) -> "ParentPool":
         """Current members minus the disliked, plus the best liked earlier genomes (see module doc).
 
         ``archive``: earlier evaluated members, one per genome, in a fixed order (resume rebuilds
         the same order), so the pool is a pure function of its inputs. ``sharing``: (radius,
         alpha) of fitness sharing (evo.niching), or None for plain combined scores; ``roots``:
-        individual id -> the seeds it descends from, for sharing by family too.
+        individual id -> the seeds it descends from, for sharing by family too; ``predict``: a
+        member's P(liked) from the taste model, which joins the combined score with the rule's
+        ``predictor_weight``.
         """
 
         def cand(m, reentered=False):
             v = votes.get(m.genome_id)
-            return PoolEntry(m, rule.combined(m.score, v), v, reentered)
+            p = None if predict is None or m.error else float(predict(m))
+            return PoolEntry(m, rule.combined(m.score, v, p), v, reentered, predicted=p)
 
         current = [cand(m) for m in members]
         kept = [c for c in current if not rule.disliked(c.votes)]
@@ -285,7 +290,7 @@ class ParentPool:
         out = []
         for pid in chosen:
             c = by_id[pid]
-            why = f"({self.rule.explain(c.member.score, c.votes)})"
+            why = f"({self.rule.explain(c.member.score, c.votes, c.predicted)})"
             if c.fitness is not None and c.niche > 1.0 + 1e-9:
                 why = why[:-1] + f"; shared with {c.niche:.1f} relatives by look or family: {c.fitness:.2f})"
             clauses = []
@@ -312,6 +317,8 @@ class ParentPool:
                      "generation": c.member.generation, "reentered": c.reentered}
             if c.fitness is not None:
                 entry.update(niche=round(c.niche, 4), shared=c.fitness)
+            if c.predicted is not None:
+                entry["predicted"] = c.predicted
             out.append(entry)
         return out
 
@@ -354,20 +361,27 @@ def universal_sample(py: random.Random, weights: list[float], n: int) -> list[in
 
 
 def rank_distinct(individuals: list, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int, similarity,
-                  pool: int = 500) -> list[str]:
+                  pool: int = 500, predict: Callable[[Any], float] | None = None) -> list[str]:
     """Ids of ``k`` of ``individuals`` (healthy ones, the ``pool`` best by combined score): the
     best first, then each next the best trade of combined score against its look similarity to
-    those before it (``similarity(a, b)`` on records; evo.niching.pick_distinct)."""
+    those before it (``similarity(a, b)`` on records; evo.niching.pick_distinct). ``predict``: the
+    taste model's P(liked), as in :meth:`ParentPool.build`."""
     from evo.niching import pick_distinct
 
+    scores: dict[str, float] = {}
+
     def combined(i) -> float:
-        return rule.combined(i.score, by_genome.get(i.genome_id or i.id))
+        if i.id not in scores:
+            p = None if predict is None else predict(i)
+            scores[i.id] = rule.combined(i.score, by_genome.get(i.genome_id or i.id), p)
+        return scores[i.id]
 
     healthy = sorted((i for i in individuals if not i.error and i.score is not None), key=lambda i: (-combined(i), i.id))
     return [i.id for i in pick_distinct(healthy[:pool], k, combined, similarity)]
 
 
-def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int) -> list[str]:
+def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: VoteRule, k: int,
+              predict: Callable[[Any], float] | None = None) -> list[str]:
     """Ids of the ``k`` best distinct genomes by combined machine + vote score (what ``liandan
     export`` writes), each genome represented by its best-scoring individual; failed ones skipped."""
     ranked: dict[str, tuple[float, str]] = {}
@@ -375,7 +389,7 @@ def rank_best(individuals: Iterable, by_genome: dict[str, VoteSummary], rule: Vo
         if ind.error or ind.score is None:
             continue
         key = ind.genome_id or ind.id
-        s = rule.combined(ind.score, by_genome.get(key))
+        s = rule.combined(ind.score, by_genome.get(key), None if predict is None else predict(ind))
         if key not in ranked or s > ranked[key][0]:
             ranked[key] = (s, ind.id)
     return [i for _, i in sorted(ranked.values(), key=lambda t: (-t[0], t[1]))[: max(0, k)]]

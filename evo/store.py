@@ -336,22 +336,26 @@ class Run(VoteLog):
         nxt = self.read_checkpoint(g).next
         return [dict(p) for p in nxt.parents] if nxt is not None else []
 
-    def best(self, k: int) -> list[str]:
+    def best(self, k: int, upto: int | None = None, cutoff: int | None = None) -> list[str]:
         """The ``k`` best *most distinct* presets by the combined machine + vote score selection
-        uses (votes by genome over the whole run): the best first, then each next the best trade
-        of score against looking like those before it (evo.niching.pick_distinct). Candidates
-        are each genome's best individual over all generations (GA), or the archive's elites
-        (quality diversity)."""
-        votes, _ = self.genome_votes()
-        rule = self.vote_rule()
-        archive = self.archive()
+        uses (votes by genome over the whole run; with the taste model the run's last selection
+        recorded, its P(liked) too): the best first, then each next the best trade of score
+        against looking like those before it (evo.niching.pick_distinct). Candidates are each
+        genome's best individual over all generations (GA), or the archive's elites (quality
+        diversity). ``upto`` and ``cutoff``: the run as it stood after that generation and vote."""
+        from evo.predictor.use import recorded_taste, taste_rule
+
+        votes, _ = self.genome_votes(upto_id=cutoff)
+        gens = [g for g in self.generations() if upto is None or g <= upto]
+        rule, predict = taste_rule(recorded_taste(self, gens), self.vote_rule())
+        archive = self.archive(gens[-1]) if gens else None
         if archive is not None:
             candidates = [self.individual(e.id) for e in archive.elites]
         else:
-            everyone = [ind for g in self.generations() for ind in self.load_generation(g)]
-            ranked = rank_best(everyone, votes, rule, len(everyone))
+            everyone = [ind for g in gens for ind in self.load_generation(g)]
+            ranked = rank_best(everyone, votes, rule, len(everyone), predict)
             candidates = [self.individual(i) for i in ranked]
-        return rank_distinct(candidates, votes, rule, k, self.look_rule().similarity)
+        return rank_distinct(candidates, votes, rule, k, self.look_rule().similarity, predict=predict)
 
     # ---- quality diversity
 

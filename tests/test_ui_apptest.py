@@ -442,3 +442,26 @@ def test_typed_run_name_survives_a_rerun_a_second_later(runs, launched, monkeypa
     [b for b in at.button if b.label == "Start"][0].click().run()
     assert not at.exception
     assert launched == [("mine", "evolve")]
+
+
+def test_vote_page_shows_the_taste_model_and_orders_by_it(runs):
+    """With a trained taste model the page says how good it is, shows P(liked) and why a card is
+    shown beside each preview, and puts the looks the model is least sure about first."""
+    from evo.predictor.taste import taste_view, vote_order
+    from evo.predictor.train import train
+
+    run = make_run(runs, "r1", population=8)
+    ck = run.read_checkpoint(0)
+    ck.individuals[2].shown, ck.individuals[2].predicted = "uncertain", 0.49
+    run.write_checkpoint(ck)
+    for k, rec in enumerate(ck.individuals):
+        run.add_vote(rec.id, "ann", 1 if k >= 4 else -1)  # she likes the higher-entropy half
+    train(runs)
+    at = page_app("vote").run()
+    assert not at.exception
+    captions = texts(at.caption)
+    assert "taste model (everyone): cross-validated AUC" in captions and "on 8 voted looks (4 liked)" in captions
+    assert captions.count("P(liked) ") == 8 and "shown to learn: the model was unsure (P 0.49 from its genome)" in captions
+    records = run.load_generation(0)
+    expected = [r.id for r in vote_order(records, taste_view(run).liked(records))]
+    assert previews(at) == expected and expected != [r.id for r in records]

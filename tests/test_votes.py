@@ -269,8 +269,11 @@ def test_interactive_waits_for_people_and_their_underdog_becomes_a_parent(tmp_pa
 @pytest.mark.slow
 def test_resume_with_votes_equals_uninterrupted_and_selection_replays(tmp_path, seeds_dir):
     cfg = tiny(seeds_dir, **{"run.population": 5})
+    # two runs folders: the taste model learns from every run in its folder (evo.predictor), so
+    # "cut" beside "whole" would learn from both runs' votes and select differently
     store = RunStore(tmp_path / "runs")
     start_run(cfg, store, "whole", progress=_gen0_votes(store, "whole", []))
+    store_whole, store = store, RunStore(tmp_path / "runs_cut")
 
     stops = []
 
@@ -294,7 +297,7 @@ def test_resume_with_votes_equals_uninterrupted_and_selection_replays(tmp_path, 
     resume_run("cut", store, progress=interrupting(hook))
     assert stops == ["generation_end", "evaluated"]
     assert store.open("cut").status == "finished"
-    whole, cut = snapshot(store.run_dir("whole")), snapshot(store.run_dir("cut"))
+    whole, cut = snapshot(store_whole.run_dir("whole")), snapshot(store.run_dir("cut"))
     assert whole.keys() == cut.keys()
     for key in whole:
         assert whole[key] == cut[key], f"{key} differs after interrupt + resume"
@@ -302,7 +305,7 @@ def test_resume_with_votes_equals_uninterrupted_and_selection_replays(tmp_path, 
 
     # the recorded snapshot is the vote log up to its cutoff, and replays the same selection even
     # after more votes arrive
-    run = store.open("whole")
+    run = store_whole.open("whole")
     late = run.load_generation(2)[0]
     run.add_vote(late.id, "eve", -1)
     run.add_vote(run.load_generation(0)[1].id, "eve", 1, best=True)

@@ -83,9 +83,10 @@ class MapElites:
         v = self.votes[0].get(m.genome_id)
         return math.exp(self.cfg.qd.vote_strength * self.rule.weight * self.rule.vote_value(v))
 
-    def tell(self, b: int, members: list[Individual], votes: tuple[dict[str, VoteSummary], int]
-             ) -> tuple[SelectionRecord, list[Individual], dict[str, float]]:
-        """Draw parents from the archive (as ``votes`` leave it) and breed batch b+1."""
+    def tell(self, b: int, members: list[Individual], votes: tuple[dict[str, VoteSummary], int],
+             taste=None) -> tuple[SelectionRecord, list[Individual], dict[str, float]]:
+        """Draw parents from the archive (as ``votes`` leave it) and breed batch b+1. ``taste`` is
+        the GA's taste model (evo.predictor.taste); quality-diversity runs do not use one yet."""
         self.saw_votes(*votes)
         by_genome, cutoff = votes
         self.archive.fill(list(self.history.values()), self.objective)

@@ -6,12 +6,19 @@ could lose); the engine reads the votes when it selects the next generation's pa
 page shows which individuals it picked, which it left out, and why. Votes belong to a *genome*
 (evo.votes): a card's combined score counts the votes on every copy of its look, so an elite copy
 shows the votes its ancestor earned.
+
+Once there is a taste model (evo.predictor), each card shows its predicted P(liked) and why it is
+shown (pre-screening kept it as promising, or as one the model is unsure of), and the grid puts
+the looks the model is least sure about first: a vote on them teaches it most, and people tire
+after a few dozen votes (evo.predictor.taste.vote_order).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from evo.predictor.taste import TasteView, taste_view, vote_order
+from evo.predictor.use import PROMISING
 from evo.store import Run, StoreError
 from evo.selection import VoteRule, VoteSummary, describe_votes
 from ui.common import pick_run, show_preview, voter_name
@@ -103,7 +110,10 @@ def page() -> None:
             show(st.session_state.pop(key))
     if not voter:
         st.warning("Type your name in the sidebar to vote.")
-    _grid(run, individuals, summary, by_genome, voter)
+    taste = taste_view(run)
+    liked = taste.liked(individuals)
+    _taste_note(taste, bool(liked))
+    _grid(run, vote_order(individuals, liked), summary, by_genome, voter, liked)
     _show_parents(run, gen, generations)
     _formula_help(run)
     if status in ("running", "waiting_votes"):
@@ -145,7 +155,26 @@ def _tally(s: VoteSummary | None) -> str:
     return f"likes {s.likes} · dislikes {s.dislikes} · best {s.best}" if s else "no votes yet"
 
 
-def _grid(run: Run, individuals: list, summary: dict, by_genome: dict, voter: str) -> None:
+def _taste_note(taste: TasteView, ordered: bool) -> None:
+    st.caption(taste.quality() + (" · the grid shows the looks it is least sure about first, then the "
+                                  "most promising" if ordered else ""))
+    st.markdown(f'<div class="liandan-taste" data-model="{int(taste.look is not None)}"></div>',
+                unsafe_allow_html=True)
+
+
+def _why_shown(ind, p: float | None) -> str:
+    """P(liked) now and why pre-screening kept this child (when it ran)."""
+    parts = [] if p is None else [f"P(liked) {p:.2f}"]
+    if ind.shown:
+        then = "" if ind.predicted is None else f" (P {ind.predicted:.2f} from its genome)"
+        parts.append(("shown as promising" if ind.shown == PROMISING else "shown to learn: the model was unsure")
+                     + then)
+    return " · ".join(parts)
+
+
+def _grid(run: Run, individuals: list, summary: dict, by_genome: dict, voter: str,
+          liked: dict[str, float] | None = None) -> None:
+    liked = liked or {}
     rule = run.vote_rule()
     mine = _my_latest(run, {i.generation for i in individuals}, voter) if voter and individuals else {}
     st.markdown(f'<div class="liandan-grid" data-count="{len(individuals)}"></div>', unsafe_allow_html=True)
@@ -164,6 +193,9 @@ def _grid(run: Run, individuals: list, summary: dict, by_genome: dict, voter: st
                 combined = _combined(ind, gs, rule)
                 extra = "" if combined is None else f" · combined {combined:.3f}"
                 st.caption(f"`{ind.id}` · machine {score}{extra}  \n{tally}")
+                why = _why_shown(ind, liked.get(ind.id))
+                if why:
+                    st.caption(why)
                 if ind.error:
                     st.caption(f"error: {ind.error[:120]}")
                 if ind.id in mine:

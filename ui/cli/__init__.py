@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import typer
 
-from ui.cli import breed, doctor, evolve, families, mining, music, preset, render, serve
+from ui.cli import (
+    breed,
+    doctor,
+    evolve,
+    families,
+    mining,
+    music,
+    predictor,
+    preset,
+    render,
+    serve,
+)
 
 app = typer.Typer(
     name="liandan",
@@ -20,7 +31,7 @@ app = typer.Typer(
 )
 
 # In the order their commands appear in --help.
-for _group in (preset, render, evolve, breed, mining, families, doctor, music, serve):
+for _group in (preset, render, evolve, breed, mining, families, doctor, music, predictor, serve):
     _group.register(app)
 
 

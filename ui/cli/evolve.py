@@ -146,6 +146,10 @@ def register(app: typer.Typer) -> None:
         vote_timeout: Optional[float] = typer.Option(None, "--vote-timeout", help="interactive: max seconds to wait"),
         scheduler: Optional[str] = typer.Option(None, "--scheduler", help="address of an existing Dask scheduler"),
         safe_ranges: Optional[Path] = typer.Option(None, "--safe-ranges", help="safe-ranges JSON from `liandan analyze`"),
+        predictor: Optional[bool] = typer.Option(None, "--predictor/--no-predictor",
+                                                 help="the taste model learned from votes in selection (default: on)"),
+        prescreen: Optional[int] = typer.Option(None, "--prescreen",
+                                                help="breed N x the children, render the best by the taste model (1 = off)"),
     ) -> None:
         """Breed presets: evaluate, select, vary, for G generations; leaves runs/NAME."""
         overrides = {
@@ -154,6 +158,7 @@ def register(app: typer.Typer) -> None:
             "fitness.frames": frames, "fitness.width": size, "fitness.height": size, "run.mode": mode,
             "run.votes_needed": votes_needed, "run.vote_timeout_s": vote_timeout, "run.search": search,
             "ga.safe_ranges": str(safe_ranges.resolve()) if safe_ranges else None,
+            "predictor.enabled": predictor, "predictor.prescreen": prescreen,
         }
         if audio is not None and not audio.is_file():
             _fail(f"{audio}: no such audio file")
