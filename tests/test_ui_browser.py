@@ -145,7 +145,10 @@ def test_votes_in_the_browser_steer_the_next_generation(tmp_path, browser, proce
     live = page.locator('[data-stale="false"] img.liandan-preview')
     wait_for(lambda: live.count() == POPULATION, 20, "the generation-1 grid")
     ids_on_page = [live.nth(k).get_attribute("title") for k in range(POPULATION)]
-    assert ids_on_page == [i.id for i in gen1]
+    from evo.predictor.taste import taste_view, vote_order
+
+    liked = taste_view(run).liked(gen1)  # the votes trained a taste model, which orders the grid
+    assert ids_on_page == [i.id for i in vote_order(gen1, liked)]
     assert page.locator(f'img.liandan-parent[title="{underdog.id}"]').count() == 1
     assert page.get_by_text("elite #1").first.is_visible()
     assert page.locator(f'[data-stale="false"] img.liandan-excluded[title="{favourite.id}"]').count() == 1
