@@ -4,6 +4,7 @@ files can be neither pickled code nor silently edited."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -73,13 +74,13 @@ def test_bootstrap_is_outweighed_as_votes_arrive():
     assert sum(e.weight for e in many) == pytest.approx(BOOTSTRAP_VOTES * 20 / 200)
 
 
-def test_votes_in_runs_teach_the_model_to_rank_unseen_looks(tmp_path):
-    """Two runs, one voter who likes bright looks: trained on one run's votes, the model ranks
-    the other run's bright looks above its dark ones."""
+def voted_runs(root):
+    """Runs "a" and "b" of 24 looks each under ``root``; ana voted on run a: she likes bright looks.
+    Returns ``{genome_id: brightness}``."""
     from evo.checkpoint import Checkpoint, IndividualRecord
     from evo.store import RunStore
 
-    store = RunStore(tmp_path / "runs")
+    store = RunStore(root)
     looks = {}
     for r in ("a", "b"):
         run = store.create(r, {"run": {"generations": 2}})
@@ -94,6 +95,16 @@ def test_votes_in_runs_teach_the_model_to_rank_unseen_looks(tmp_path):
         if r == "a":
             for rec in recs:
                 run.add_vote(rec.id, "ana", 1 if looks[rec.genome_id] > 0.45 else -1)
+    return looks
+
+
+def test_votes_in_runs_teach_the_model_to_rank_unseen_looks(tmp_path):
+    """Two runs, one voter who likes bright looks: trained on one run's votes, the model ranks
+    the other run's bright looks above its dark ones."""
+    from evo.store import RunStore
+
+    looks = voted_runs(tmp_path / "runs")
+    store = RunStore(tmp_path / "runs")
     trained = train(tmp_path / "runs")
     assert len(trained.human) == 24 and trained.look.cv_auc_ > 0.85
     unseen = store.open("b").load_generation(0)
@@ -106,3 +117,18 @@ def test_votes_in_runs_teach_the_model_to_rank_unseen_looks(tmp_path):
     assert look is not None and np.allclose(look.coef_, trained.look.coef_) and genome.names == GENOME_FEATURES
     assert human_examples(tmp_path / "runs", {"nobody"}) == []
     assert reliability(trained.look)
+
+
+def test_predictor_eval_reports_the_auc_of_a_run_with_votes(tmp_path):
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    voted_runs(tmp_path / "runs")
+    plot = tmp_path / "reliability.png"
+    res = CliRunner().invoke(app, ["predictor", "eval", "--runs-dir", str(tmp_path / "runs"), "--plot", str(plot)])
+    assert res.exit_code == 0, res.output
+    auc = float(re.search(r"cross-validated AUC on votes ([0-9.]+)", res.output).group(1))
+    assert auc > 0.85 and "24" in res.output  # ana's 24 votes
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "runs" / "_models").exists()  # eval saves nothing
