@@ -46,9 +46,13 @@ def test_crashing_and_hanging_candidates_get_errors_and_the_rest_finish():
         for i in range(4):
             assert results[f"ok{i}"]["score"] == i and results[f"ok{i}"]["error"] is None
         assert elapsed < 60
-        # the cluster still works after losing two workers
-        again = dict(ev.run([Task("after", {"kind": "ok", "value": 7}, None)]))
-        assert again["after"]["score"] == 7
+        # the cluster still works after losing two workers (on a loaded machine the restarted
+        # workers can take longer than this test's 0.5 s timeout to come up: up to 3 tries)
+        for _ in range(3):
+            again = dict(ev.run([Task("after", {"kind": "ok", "value": 7}, None)]))
+            if again["after"]["error"] is None:
+                break
+        assert again["after"]["score"] == 7, again
         assert dask.config.get("distributed.scheduler.allowed-failures") == 0
     finally:
         ev.close()
