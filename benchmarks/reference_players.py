@@ -92,11 +92,13 @@ class Butterchurn:
 
     def harness(self) -> Path:
         """The folder render.sh runs in: the reference itself when it has node_modules or can get
-        them, else a copy under the cache."""
+        them, else a copy under the cache (also when that copy already has them: a reference that
+        became writable later must not hide the installed copy)."""
         ref = self.reference
-        if (ref / "node_modules" / "butterchurn").is_dir() or os.access(ref, os.W_OK):
-            return ref
         copy = self.cache / "harness"
+        installed = (copy / "node_modules" / "butterchurn").is_dir()
+        if (ref / "node_modules" / "butterchurn").is_dir() or (os.access(ref, os.W_OK) and not installed):
+            return ref
         copy.mkdir(parents=True, exist_ok=True)
         for name in HARNESS_FILES:
             src, dst = ref / name, copy / name
