@@ -134,7 +134,7 @@ def render_ours(renderer, preset, audio, frames: list[int]) -> dict[int, np.ndar
 
 
 def score(items: list[Candidate], bc: Butterchurn, wav: Path, frames: list[int], size: int, fps: float,
-          console: Console) -> tuple[list[Result], dict]:
+          console: Console, player: str = "butterchurn") -> tuple[list[Result], dict]:
     from renderer.audio import AudioAnalyzer, load_audio
     from renderer.audio.levels_file import InjectedLevels
     from renderer.pipeline import Renderer
@@ -143,7 +143,7 @@ def score(items: list[Candidate], bc: Butterchurn, wav: Path, frames: list[int],
     results, pictures = [], {}
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=console, transient=True)
-    with bar, Renderer(size, size, fps=fps, seed=0) as renderer:
+    with bar, Renderer(size, size, fps=fps, seed=0, player=player) as renderer:
         task = bar.add_task("rendering", total=len(items))
         for c in items:
             res = Result(c.overlap.name, str(c.overlap.path), c.families)
@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sheet", type=Path, default=Path("fidelity_worst.png"))
     ap.add_argument("--worst", type=int, default=10, help="presets on the sheet")
     ap.add_argument("--json", type=Path, help="write every preset's scores here")
+    ap.add_argument("--player", default="butterchurn", choices=("butterchurn", "milkdrop2"),
+                    help="whose picture we render (liandan render --player): butterchurn's departures "
+                         "from MilkDrop 2 rendered too (default; like for like), or MilkDrop 2's")
     args = ap.parse_args(argv)
     console = Console()
     if args.reference is None or not (Path(args.reference) / "overlap.txt").exists():
@@ -240,8 +243,9 @@ def main(argv: list[str] | None = None) -> int:
                  + spread([c for c in cands if "shader" in c.families], args.shader))
     console.print(f"{len(cands)} overlap presets without rand() ({len(departing)} more left out where butterchurn "
                   f"departs from MilkDrop 2, e.g. {departing[0][1] if departing else '-'}); measuring {len(items)} at "
-                  f"{args.size}x{args.size}, {args.fps:g} fps, frames {frames}; music {wav}")
-    results, pictures = score(items, bc, wav, frames, args.size, args.fps, console)
+                  f"{args.size}x{args.size}, {args.fps:g} fps, frames {frames}; music {wav}; we render as "
+                  f"--player {args.player}")
+    results, pictures = score(items, bc, wav, frames, args.size, args.fps, console, args.player)
     console.print(table(results, frames))
     for r in results:
         if r.error:

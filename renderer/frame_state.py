@@ -84,6 +84,7 @@ class FrameState:
     prev_texture: Any  # moderngl.Texture: last frame's feedback image
     aspect_x: float
     aspect_y: float
+    player: Any = None  # renderer.player.Player whose picture is reproduced; None: MilkDrop 2
 
 
 class StaticEquations:

@@ -30,6 +30,7 @@ import importlib
 import time as _time
 from dataclasses import dataclass, field
 
+import moderngl
 import numpy as np
 
 from renderer.stages.borders import Borders, DarkenCenter
@@ -38,6 +39,7 @@ from renderer.frame_state import FrameState, StaticEquations, aspect_factors
 from renderer.gl_context import current, get_context, rgba8_target  # noqa: F401 (current: re-exported)
 from renderer.stages.motion_vectors import MotionVectors
 from renderer.shaders.passes import ShaderStages
+from renderer.player import player_named
 from renderer.stages.warp_mesh import WarpMesh
 
 #: MilkDrop's default time between presets; ``progress`` runs 0 -> 1 over it, then stays at 1.
@@ -143,9 +145,10 @@ class Renderer:
     """Renders presets into HxWx3 uint8 frames (row 0 = top) through one shared GL context."""
 
     def __init__(self, width: int = 128, height: int = 128, mesh: tuple[int, int] = (48, 36),
-                 fps: float = 60, seed: int = 0, textures_dir=None):
+                 fps: float = 60, seed: int = 0, textures_dir=None, player="milkdrop2"):
         """``textures_dir``: a folder (or list of folders) searched for the user textures a
-        preset's shaders name, after the preset's own folder."""
+        preset's shaders name, after the preset's own folder. ``player``: whose picture to
+        reproduce, "milkdrop2" or "butterchurn" (renderer.player)."""
         if int(width) < 1 or int(height) < 1:
             raise ValueError(f"size must be positive, got {width}x{height}")
         if not fps > 0:
@@ -155,6 +158,7 @@ class Renderer:
         self.fps = float(fps)
         self.seed = int(seed)
         self.textures_dir = textures_dir
+        self.player = player_named(player)
         self.aspect_x, self.aspect_y = aspect_factors(self.width, self.height)
         self.ctx = ctx = get_context()
         with current(ctx):
@@ -423,21 +427,27 @@ class Renderer:
         src_tex, _ = self._targets[self._current]
         dst_tex, dst_fbo = self._targets[1 - self._current]
         sh = self.shaders
+        mipmapped = self.player.mipmapped_feedback
+        if mipmapped:  # butterchurn samples last frame trilinearly (renderer.player)
+            src_tex.build_mipmaps()
+            src_tex.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         dst_fbo.use()
         if sh is None or sh.warp is None or not self._shader_pass(
-                "warp", lambda: sh.warp.draw(fv, src_tex, dst_fbo, self.warp.uv_grid()), k):
+                "warp", lambda: sh.warp.draw(fv, src_tex, dst_fbo, self.warp.uv_grid(), mipmapped), k):
             self.warp.draw(src_tex, fv, dst_fbo)
         if sh is not None:
             self._update_blur(dst_tex, fv, k)
             dst_fbo.use()
         state = FrameState(width=self.width, height=self.height, frame=k, time=t, fps=self.fps,
                            vars=fv, audio=af, equations=eq, prev_texture=src_tex,
-                           aspect_x=self.aspect_x, aspect_y=self.aspect_y)
+                           aspect_x=self.aspect_x, aspect_y=self.aspect_y, player=self.player)
         self.motion_vectors.draw(state, self.warp.uv_md, *self.mesh)
         for stage in self._wave_stages:
             stage.draw(state)
         self.darken_center.draw(state)
         self.borders.draw(state)
+        if mipmapped:  # the composite of the next frame but one samples it at level 0
+            src_tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self._current = 1 - self._current
 
         frame = None

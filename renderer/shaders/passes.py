@@ -117,11 +117,21 @@ class _ShaderPass:
             if ref.texture != "main" and not ref.texture.startswith("blur"):
                 res.texture_for(ref, None)
 
-    def _bind(self, state: dict, main, size):
+    def _bind(self, state: dict, main, size, mipmapped_main: bool = False):
+        """``mipmapped_main``: ``main`` has fresh mipmaps and is sampled through them, as
+        butterchurn's warp does (renderer.player)."""
+        import moderngl
         wrap_main = bool(state.get("wrap", state.get("bTexWrap", self.default_wrap)))
         for unit, ref, smp in self.samplers:
             wrap = wrap_main if ref.wrap is None else ref.wrap == "repeat"
             smp.repeat_x = smp.repeat_y = wrap
+            if ref.texture == "main":
+                nearest = ref.filter == "nearest"
+                if mipmapped_main:
+                    smp.filter = ((moderngl.NEAREST_MIPMAP_NEAREST, moderngl.NEAREST) if nearest
+                                  else (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR))
+                else:
+                    smp.filter = (moderngl.NEAREST, moderngl.NEAREST) if nearest else (moderngl.LINEAR, moderngl.LINEAR)
             if ref.dim == 3:
                 smp.repeat_z = wrap
             self.res.texture_for(ref, main).use(unit)
@@ -173,7 +183,8 @@ class WarpShaderPass(_ShaderPass):
         self.vbo = ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
         self.vao = ctx.vertex_array(program, [(self.vbo, "2f", "in_pos")])
 
-    def draw(self, state: dict, src_texture, dst_fbo, warp_uv: np.ndarray | None = None):
+    def draw(self, state: dict, src_texture, dst_fbo, warp_uv: np.ndarray | None = None,
+             mipmapped: bool = False):
         uv = self.identity_uv if warp_uv is None else np.asarray(warp_uv, dtype="f4")
         if uv.shape != self.identity_uv.shape:
             raise ValueError(f"warp_uv must have shape {self.identity_uv.shape}, got {uv.shape}")
@@ -181,7 +192,7 @@ class WarpShaderPass(_ShaderPass):
             self.cells.write(uv)
         dst_fbo.use()
         self.ctx.disable(self.ctx.BLEND)   # the previous frame's last stage may have left it on
-        self._bind(state, src_texture, src_texture.size)
+        self._bind(state, src_texture, src_texture.size, mipmapped)
         if "_md_pixels" in self.program:
             self.program["_md_pixels"].value = tuple(float(v) for v in dst_fbo.size)
         self.cells.use(self.cell_unit)

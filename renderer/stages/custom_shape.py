@@ -48,12 +48,13 @@ _FILL_FS = """
 #version 330
 uniform sampler2D u_prev;
 uniform bool u_textured;
+uniform float u_texel_alpha;  // 0: MilkDrop 2 (X8R8G8B8, alpha reads 1); 1: butterchurn (RGBA)
 in vec4 v_color;
 in vec2 v_uv;
 out vec4 f_color;
 void main() {
-    // the feedback image has no alpha in MilkDrop (X8R8G8B8): texel alpha reads as 1
-    f_color = u_textured ? vec4(texture(u_prev, v_uv).rgb, 1.0) * v_color : v_color;
+    vec4 t = texture(u_prev, v_uv);
+    f_color = u_textured ? vec4(t.rgb, mix(1.0, t.a, u_texel_alpha)) * v_color : v_color;
 }
 """
 # Untextured fills and every border: llvmpipe samples the texture in _FILL_FS even when
@@ -171,7 +172,7 @@ def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = T
 
     corner = np.empty((len(inst), 8))  # x, y, edge colour, u, v of every corner
     corner[:, 0] = x_clip[inst] + rad * cos_a * aspect_y
-    corner[:, 1] = y_clip[inst] + rad * sin_a
+    corner[:, 1] = y_clip[inst] - rad * sin_a  # corners turn clockwise on screen (module docstring)
     inst_colours = np.take(colours, inst, axis=0)
     corner[:, 2:6] = inst_colours[:, 4:8]
     if uv:
@@ -183,7 +184,7 @@ def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = T
         zoom = t["tex_zoom"]
         zoom = np.where(zoom == 0, 1e-6, zoom)[inst]
         corner[:, 6] = 0.5 + 0.5 * cos_t / zoom * aspect_y
-        corner[:, 7] = 0.5 + 0.5 * sin_t / zoom
+        corner[:, 7] = 0.5 - 0.5 * sin_t / zoom
     else:
         corner[:, 6:] = 0.0
     corner[c.last] = np.take(corner, c.first_of_last, axis=0)  # the closing corner repeats corner 0 exactly
@@ -306,6 +307,12 @@ class CustomShapeStage:
             prev = getattr(state, "prev_texture", None)
             if prev is not None:
                 sampler = self.samplers[bool(float(state.vars.get("wrap", 1.0) or 0.0))]
+                player = getattr(state, "player", None)
+                butterchurn = player is not None and player.feedback_alpha
+                self.program["u_texel_alpha"].value = 1.0 if butterchurn else 0.0
+                mip = player is not None and player.mipmapped_feedback
+                sampler.filter = ((moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR) if mip
+                                  else (moderngl.LINEAR, moderngl.LINEAR))
                 prev.use(0)
                 sampler.use(0)
         ctx, u_textured = self.ctx, self._u_textured

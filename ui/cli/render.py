@@ -85,6 +85,9 @@ def render(
     every: int = typer.Option(1, "--every", min=1,
                               help="Write frame k only when k % EVERY == 0; the others are still rendered and "
                                    "composited (as a player shows them), not read back."),
+    player: str = typer.Option("milkdrop2", "--player",
+                               help="Whose picture to reproduce: milkdrop2 (default) or butterchurn (the web "
+                                    "player: mipmapped feedback, textured shapes with texel alpha)."),
 ) -> None:
     """Render one preset to frames, an animated image or a video."""
     from renderer.output.frame_writer import OutputError, output_kind, write_frames
@@ -93,6 +96,13 @@ def render(
     err = Console(stderr=True, soft_wrap=True)  # paths stay whole, copyable
     w, h = parse_wh(size)
     mw, mh = parse_wh(mesh, "--mesh")
+    from renderer.player import player_named
+
+    try:
+        chosen = player_named(player)
+    except ValueError as exc:
+        err.print(f"[red]error[/] --player: {escape(str(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
         output_kind(output)
         p = load_milk(preset)
@@ -121,7 +131,8 @@ def render(
         done[0] = k
         bar.update(task, completed=k)
 
-    with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures)) as r:
+    with Renderer(width=w, height=h, mesh=(mw, mh), fps=fps, seed=seed, textures_dir=_dirs(textures),
+                  player=chosen) as r:
         with _progress(err) as bar:
             task = bar.add_task(f"rendering {escape(p.name)}", total=frames)
             try:

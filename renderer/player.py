@@ -1,0 +1,43 @@
+"""Which player's picture to reproduce: MilkDrop 2 itself, or butterchurn's port of it.
+
+The two draw the same presets slightly differently, in ways that feed back and grow: a VJ
+who will show presets in a web player (butterchurn: Webamp, many visualizer sites) wants to see
+what that player shows, and a fidelity comparison against butterchurn has to render its
+departures to measure the rest. Every difference here was found by rendering probe presets in
+both (the fidelity benchmark's reference harness) and reading MilkDrop 2's and butterchurn's
+sources; MilkDrop 2 is the default everywhere.
+
+- ``mipmapped_feedback``: butterchurn regenerates mipmaps of the previous frame every frame and
+  samples it trilinearly (warp, textured shapes, shader ``sampler_main``), so wherever the warp
+  shrinks the picture it is averaged and dimmed. MilkDrop 2 creates its feedback textures with
+  one level (plugin.cpp: CreateTexture(..., 1, ...)), so it never blurs that way.
+- ``feedback_alpha``: butterchurn's feedback texture is RGBA and alpha-blended drawing leaves
+  alpha below 1 there; a textured shape multiplies by that texel alpha. MilkDrop 2's is
+  X8R8G8B8: alpha always reads as 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Player:
+    name: str
+    mipmapped_feedback: bool = False
+    feedback_alpha: bool = False
+
+
+MILKDROP2 = Player("milkdrop2")
+BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True)
+PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
+
+
+def player_named(name: "str | Player") -> Player:
+    """The Player called ``name`` (a Player passes through); a clear error otherwise."""
+    if isinstance(name, Player):
+        return name
+    try:
+        return PLAYERS[str(name).lower()]
+    except KeyError:
+        raise ValueError(f"unknown player {name!r}; choose one of {', '.join(PLAYERS)}") from None

@@ -1,0 +1,166 @@
+"""Rendering as a given player: MilkDrop 2 (default) or butterchurn, whose departures feed back.
+
+Each difference in renderer.player is pinned here on a picture we seed, plus the shape geometry
+both players share (found with probe presets rendered in butterchurn).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from renderer.frame_state import StaticEquations
+from renderer.pipeline import Renderer
+from renderer.player import BUTTERCHURN, MILKDROP2, player_named
+from renderer.stages.custom_shape import CustomShapeStage
+from stage_helpers import FakeEquations, Target, frame_state, lit
+from test_render_core import quiet_preset
+
+W = H = 128
+
+
+@pytest.fixture(scope="module")
+def target():
+    t = Target(W, H)
+    yield t
+    t.release()
+
+
+@pytest.fixture(scope="module")
+def stage(target):
+    s = CustomShapeStage(target.ctx)
+    yield s
+    s.release()
+
+
+def shape(**kw):
+    base = dict(sides=4, x=0.5, y=0.5, rad=0.4, ang=0.0, r=1, g=1, b=1, a=1, r2=1, g2=1, b2=1, a2=1,
+                border_a=0.0, additive=0, thickoutline=0, textured=0, tex_zoom=1, tex_ang=0)
+    base.update(kw)
+    return base
+
+
+def draw(target, stage, instances, prev=None, player=None):
+    target.clear((0, 0, 0, 1))
+    state = frame_state(target, {"wrap": 1}, FakeEquations(shapes={0: instances}), prev_texture=prev)
+    state.player = player
+    stage.draw(state)
+    return target.read()
+
+
+def test_player_names():
+    assert player_named("butterchurn") is BUTTERCHURN
+    assert player_named("MilkDrop2") is MILKDROP2
+    assert player_named(BUTTERCHURN) is BUTTERCHURN
+    with pytest.raises(ValueError, match="unknown player 'winamp'.*milkdrop2"):
+        player_named("winamp")
+
+
+def test_shape_corners_turn_clockwise_on_screen(target, stage):
+    # a triangle at ang 0 has corners at screen angles -45, -165, -285 degrees: one corner
+    # 0.966 rad above the centre, the lowest 0.707 rad below it (counter-clockwise would be
+    # the other way round)
+    rad = 0.5
+    rows, _ = np.nonzero(lit(draw(target, stage, [shape(sides=3, rad=rad)])))
+    centre = (H - 1) / 2
+    above, below = centre - rows.min(), rows.max() - centre
+    assert abs(above - math.sin(math.radians(75)) * rad * H / 2) <= 1.5
+    assert abs(below - math.sin(math.radians(45)) * rad * H / 2) <= 1.5
+
+
+def _blob_texture(ctx, dx: float, dy: float, alpha: int = 255):
+    """A prev-frame texture with a bright blob at (dx, dy) from the centre (screen units of the
+    half picture, y up) on black."""
+    img = np.zeros((H, W, 4), np.uint8)
+    img[..., 3] = alpha
+    cx, cy = (0.5 + dx / 2) * W, (0.5 - dy / 2) * H
+    img[int(cy) - 4:int(cy) + 4, int(cx) - 4:int(cx) + 4, :3] = 255
+    return ctx.texture((W, H), 4, data=img[::-1].tobytes(), dtype="f1")
+
+
+def _angle_of_lit(img) -> float:
+    rows, cols = np.nonzero(lit(img))
+    return math.degrees(math.atan2((H - 1) / 2 - rows.mean(), cols.mean() - (W - 1) / 2)) % 360
+
+
+def test_texture_angle_turns_the_copy_forward(target, stage):
+    # a textured shape shows what lies at screen angle a - tex_ang (for ang 0) at angle a: a
+    # blob right of the centre appears above it when tex_ang is a quarter turn
+    prev = _blob_texture(target.ctx, 0.5, 0.0)
+    try:
+        upright = draw(target, stage, [shape(textured=1, rad=1.0)], prev=prev)
+        turned = draw(target, stage, [shape(textured=1, rad=1.0, tex_ang=math.pi / 2)], prev=prev)
+    finally:
+        prev.release()
+    assert abs(_angle_of_lit(upright) - 0) < 5 or abs(_angle_of_lit(upright) - 360) < 5
+    assert abs(_angle_of_lit(turned) - 90) < 5
+
+
+def test_butterchurn_textured_shapes_multiply_by_texel_alpha(target, stage):
+    prev = _blob_texture(target.ctx, 0.0, 0.0, alpha=128)
+    prev.build_mipmaps()  # the pipeline builds them for the butterchurn player before any stage runs
+    try:
+        md2 = draw(target, stage, [shape(textured=1, rad=1.0)], prev=prev, player=MILKDROP2)
+        bc = draw(target, stage, [shape(textured=1, rad=1.0)], prev=prev, player=BUTTERCHURN)
+    finally:
+        prev.release()
+    assert md2.max() >= 250                       # X8R8G8B8: alpha reads 1
+    assert abs(int(bc.max()) - 128) <= 3          # alpha 0.5 over black
+
+
+def _noise() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, size=(H, W, 3), dtype=np.uint8)
+
+
+def _warped_once(player: str, preset, seed_image) -> np.ndarray:
+    with Renderer(W, H, fps=60, seed=0, player=player) as r:
+        r.load(preset, equations=StaticEquations(preset))
+        r.seed_feedback(seed_image)
+        return next(iter(r.render(1)))
+
+
+def test_butterchurn_warps_through_mipmaps():
+    # zoom 1/3 shrinks the picture 3x: trilinear sampling averages noise towards grey, MilkDrop
+    # 2's single-level texture samples it bilinearly and keeps most of its contrast
+    preset = quiet_preset(zoom=1 / 3)
+    md2, bc = (_warped_once(p, preset, _noise())[32:96, 32:96].astype(float) for p in ("milkdrop2", "butterchurn"))
+    assert bc.std() < 0.6 * md2.std()
+    assert abs(bc.mean() - md2.mean()) < 10
+    # at zoom 1 there is nothing to average: the two players agree
+    same = quiet_preset()
+    assert np.array_equal(_warped_once("milkdrop2", same, _noise()), _warped_once("butterchurn", same, _noise()))
+
+
+def test_butterchurn_player_keeps_the_composite_unmipmapped_and_deterministic():
+    preset = quiet_preset(zoom=0.9, fVideoEchoAlpha=0.5, fVideoEchoZoom=1.3)
+    runs = []
+    for _ in range(2):
+        with Renderer(W, H, fps=60, seed=0, player="butterchurn") as r:
+            r.load(preset, equations=StaticEquations(preset))
+            r.seed_feedback(_noise())
+            runs.append(np.stack(list(r.render(4))))
+    assert np.array_equal(runs[0], runs[1])
+    assert runs[0][-1].mean() > 20   # no black from sampling levels that were never built
+
+
+def test_cli_render_player(tmp_path):
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from renderer.output.frame_writer import frame_name
+    from ui.cli import app
+
+    preset = tmp_path / "p.milk"
+    preset.write_text("[preset00]\nfDecay=1\nzoom=0.8\nnWaveMode=0\nfWaveAlpha=1\nfWaveScale=2\n")
+    runner = CliRunner()
+    args = ["render", str(preset), "--frames", "8", "--size", "64x64", "--mesh", "16x12"]
+    out = {}
+    for player in ("milkdrop2", "butterchurn"):
+        res = runner.invoke(app, args + ["--player", player, "-o", str(tmp_path / player)])
+        assert res.exit_code == 0, res.output
+        out[player] = np.asarray(Image.open(tmp_path / player / frame_name(8)))
+    assert not np.array_equal(out["milkdrop2"], out["butterchurn"])
+    res = runner.invoke(app, args + ["--player", "winamp", "-o", str(tmp_path / "x")])
+    assert res.exit_code == 1 and "unknown player 'winamp'" in res.output
