@@ -14,6 +14,9 @@ sources; MilkDrop 2 is the default everywhere.
 - ``feedback_alpha``: butterchurn's feedback texture is RGBA and alpha-blended drawing leaves
   alpha below 1 there; a textured shape multiplies by that texel alpha. MilkDrop 2's is
   X8R8G8B8: alpha always reads as 1.
+- ``motion_vector_widths``: butterchurn's motion vectors longer than a texel keep their height
+  and get a one-texel width (``dxi = minLen`` set twice where MilkDrop 2 leaves both alone), so
+  they are near-vertical dashes.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ class Player:
     name: str
     mipmapped_feedback: bool = False
     feedback_alpha: bool = False
+    motion_vector_widths: bool = False
 
 
 MILKDROP2 = Player("milkdrop2")
-BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True)
+BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
 
 

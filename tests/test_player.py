@@ -164,3 +164,25 @@ def test_cli_render_player(tmp_path):
     assert not np.array_equal(out["milkdrop2"], out["butterchurn"])
     res = runner.invoke(app, args + ["--player", "winamp", "-o", str(tmp_path / "x")])
     assert res.exit_code == 1 and "unknown player 'winamp'" in res.output
+
+
+def test_butterchurn_motion_vectors_are_one_texel_wide_dashes():
+    from renderer.stages.motion_vectors import motion_lines
+    from renderer.stages.warp_mesh import MeshGrid, compute_uv
+
+    grid = MeshGrid(8, 6, 1.0, 1.0)
+    # dx moves every source point left by 0.05 and dy by 0.02 vertically: vectors 0.054 long, 14 texels at 256
+    uv = compute_uv(grid, {"dx": 0.05, "dy": 0.02}, 0.0, 1.0, 1.0)
+    fv = {"mv_x": 4.0, "mv_y": 3.0, "mv_l": 1.0}
+    md2 = motion_lines(fv, uv, 8, 6, 256, 256)
+    bc = motion_lines(fv, uv, 8, 6, 256, 256, butterchurn=True)
+    d_md2, d_bc = md2[:, 1] - md2[:, 0], bc[:, 1] - bc[:, 0]
+    assert np.allclose(d_md2[:, 0], -0.05, atol=1e-4) and np.allclose(np.abs(d_md2[:, 1]), 0.02, atol=1e-4)
+    assert np.allclose(d_bc[:, 0], 1 / 256) and np.allclose(d_bc[:, 1], d_md2[:, 1])   # width 1 texel, height kept
+    assert np.array_equal(md2[:, 0], bc[:, 0])                                            # same grid
+    # a still picture: MilkDrop 2 draws a one-texel diagonal, butterchurn a one-texel dash
+    still = compute_uv(grid, {}, 0.0, 1.0, 1.0)
+    s_md2 = motion_lines(fv, still, 8, 6, 256, 256)
+    s_bc = motion_lines(fv, still, 8, 6, 256, 256, butterchurn=True)
+    assert np.allclose(s_md2[:, 1] - s_md2[:, 0], 1 / 256)
+    assert np.allclose((s_bc[:, 1] - s_bc[:, 0])[:, 0], 1 / 256) and np.allclose((s_bc[:, 1] - s_bc[:, 0])[:, 1], 0, atol=1e-6)

@@ -11,7 +11,7 @@ row of vectors near the top edge and its dropped last row at the bottom.
 
 butterchurn departs in one place: a vector longer than the minimum keeps its height but gets a
 width of one texel (a typo sets dx twice where MilkDrop 2 leaves both alone), so its vectors are
-near-vertical dashes. We draw MilkDrop 2's.
+near-vertical dashes. We draw MilkDrop 2's, and butterchurn's for ``--player butterchurn``.
 """
 
 from __future__ import annotations
@@ -93,8 +93,11 @@ def _vector_grid(frame_vars: dict, meshx: int, meshy: int) -> _VectorGrid | None
 
 
 def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
-                 width: int, height: int) -> np.ndarray:
-    """(n, 2, 2) line endpoints in MilkDrop coordinates (x right, y down, [0, 1])."""
+                 width: int, height: int, butterchurn: bool = False) -> np.ndarray:
+    """(n, 2, 2) line endpoints in MilkDrop coordinates (x right, y down, [0, 1]).
+
+    ``butterchurn``: its lengths instead of MilkDrop 2's (renderer.player): every vector not
+    stretched to the minimum is one texel wide and keeps its height."""
     g = _vector_grid(frame_vars, meshx, meshy)
     if g is None:
         return np.zeros((0, 2, 2))
@@ -109,7 +112,14 @@ def motion_lines(frame_vars: dict, uv_md: np.ndarray, meshx: int, meshy: int,
     # MilkDrop 2's minimum: one texel (1 / texture width); a vector with no direction becomes
     # (min, min), a one-texel diagonal
     min_len = 1.0 / width
-    short = dist < min_len
+    if butterchurn:
+        stretch = (dist < min_len) & (dist > 1e-8)
+        scale = np.where(stretch, min_len / np.where(stretch, dist, 1.0), 1.0)
+        dx = np.where(stretch, dx * scale, min_len)
+        dy = dy * scale
+        short = np.zeros(0, bool)
+    else:
+        short = dist < min_len
     if short.any():
         tiny = dist <= 1e-6  # float32 noise of a still mesh: no direction to show
         scale = np.where(short & ~tiny, min_len / np.where(tiny, 1.0, dist), 1.0)
@@ -133,7 +143,9 @@ class MotionVectors:
         a = _num(fv, "mv_a", 0.0)
         if a <= 0.001 or uv_md is None:
             return
-        lines = motion_lines(fv, uv_md, meshx, meshy, state.width, state.height)
+        player = getattr(state, "player", None)
+        lines = motion_lines(fv, uv_md, meshx, meshy, state.width, state.height,
+                             butterchurn=player is not None and player.motion_vector_widths)
         if len(lines) == 0:
             return
         clip = np.empty((len(lines) * 2, 2), "f4")
