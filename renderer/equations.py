@@ -173,6 +173,17 @@ class PresetEquations:
                 self._shape_t[k] = {t: float(svm.vars.get(t, 0.0)) for t in T_NAMES}
         self._initialised = True
 
+    def run_load_frame(self, inputs: dict[str, float]) -> None:
+        """Run the init code and then the per-frame code once, at load, with ``inputs`` (frame 0):
+        what butterchurn does (renderer.player), so variables that accumulate start a step ahead."""
+        if not self._initialised:
+            self._initialise(inputs)
+        vm = self.frame_vm
+        self._load_base(vm, inputs)
+        vm.vars.update(self._q_after_init)
+        if self.frame_block is not None:
+            self.frame_block.run(vm)
+
     def begin_frame(self, inputs: dict[str, float]) -> dict[str, float]:
         if not self._initialised:
             self._initialise(inputs)

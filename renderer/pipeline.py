@@ -207,6 +207,8 @@ class Renderer:
         self._needs_spectrum = equations is not None or _reads_spectrum(preset)
         self.preset = preset
         self.equations = eq
+        if self.player.frame_code_at_load and hasattr(eq, "run_load_frame"):
+            eq.run_load_frame(self._load_inputs())
         self.frame = 0
         self.warp.reset()
         self._rand_start = self._random_start()
@@ -402,12 +404,19 @@ class Renderer:
         return {
             "time": t, "frame": float(k), "fps": self.fps,
             "progress": min(1.0, t / PRESET_SECONDS),
-            "bass": af.bass, "mid": af.mid, "treb": af.treb,
-            "bass_att": af.bass_att, "mid_att": af.mid_att, "treb_att": af.treb_att,
+            **({} if af is None else {"bass": af.bass, "mid": af.mid, "treb": af.treb,
+                                      "bass_att": af.bass_att, "mid_att": af.mid_att, "treb_att": af.treb_att}),
             "meshx": float(self.mesh[0]), "meshy": float(self.mesh[1]),
             "pixelsx": float(self.width), "pixelsy": float(self.height),
             "aspectx": 1.0 / self.aspect_x, "aspecty": 1.0 / self.aspect_y,
         }
+
+    def _load_inputs(self) -> dict[str, float]:
+        """What butterchurn's equations see when it loads a preset: frame 0, time 0, its audio
+        levels before any music (bass/mid/treb 0, their running averages 1)."""
+        inputs = self._inputs(0, None)
+        inputs.update(bass=0.0, mid=0.0, treb=0.0, bass_att=1.0, mid_att=1.0, treb_att=1.0)
+        return inputs
 
     def _render_frame(self, k: int, af, read: bool = True, composite: bool = True,
                       probe: bool = False) -> np.ndarray | None:

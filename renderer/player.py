@@ -17,6 +17,10 @@ sources; MilkDrop 2 is the default everywhere.
 - ``motion_vector_widths``: butterchurn's motion vectors longer than a texel keep their height
   and get a one-texel width (``dxi = minLen`` set twice where MilkDrop 2 leaves both alone), so
   they are near-vertical dashes.
+- ``frame_code_at_load``: butterchurn runs the init code and then the per-frame code once when it
+  loads a preset (frame 0, time 0, bass/mid/treb 0, their averages 1) and keeps the variables
+  that run leaves, so anything that accumulates (a phase, a counter) is one step ahead on frame
+  1. MilkDrop 2 runs only the init code at load.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ class Player:
     mipmapped_feedback: bool = False
     feedback_alpha: bool = False
     motion_vector_widths: bool = False
+    frame_code_at_load: bool = False
 
 
 MILKDROP2 = Player("milkdrop2")
-BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True)
+BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True,
+                     frame_code_at_load=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
 
 

@@ -188,3 +188,22 @@ def test_butterchurn_motion_vectors_are_one_texel_wide_dashes():
     assert (np.hypot(*(s_md2[:, 1] - s_md2[:, 0]).T) >= 1 / 256 - 1e-9).all()
     d = s_bc[:, 1] - s_bc[:, 0]
     assert (np.isclose(d[:, 0], 1 / 256) | np.isclose(np.hypot(*d.T), 1 / 256)).all()
+
+
+@pytest.mark.parametrize("player, border_on_frame_1", [("milkdrop2", True), ("butterchurn", False)])
+def test_butterchurn_runs_the_frame_code_once_at_load(player, border_on_frame_1):
+    # n counts frame-code runs: MilkDrop 2's frame 1 sees n = 1, butterchurn's sees 2 (its extra
+    # run at load saw frame 0, time 0, bass 0 and bass_att 1, which the border records)
+    from renderer.milk.preset import parse_milk
+
+    text = ("[preset00]\nfDecay=0\nfWaveAlpha=0\nmv_a=0\n"
+            "per_frame_1=n = n + 1; seen = seen + equal(frame, 0)*equal(time, 0)*equal(bass, 0)*equal(bass_att, 1);\n"
+            "per_frame_2=ob_size = 0.4*equal(n, 1) + 0.2*equal(n, 2)*seen; ob_a = 1; ob_r = 1; ob_g = 0; ob_b = 0;\n")
+    with Renderer(64, 64, fps=60, seed=0, player=player) as r:
+        r.load(parse_milk(text))
+        first, second = list(r.render(2))
+    red_share = (first[..., 0] > 200).mean()
+    if border_on_frame_1:
+        assert red_share > 0.5                  # a border 0.4 wide: n = 1 on frame 1
+    else:
+        assert 0.2 < red_share < 0.5            # 0.2 wide: n = 2 and the load run saw the load inputs
