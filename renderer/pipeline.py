@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 import time as _time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import moderngl
 import numpy as np
@@ -256,6 +256,8 @@ class Renderer:
         for i in range(int(n_frames)):
             self.frame += 1
             af = self._audio_frame(analyzer, self.frame)
+            if self.player.byte_waveform and hasattr(analyzer, "byte_waveform"):
+                af = replace(af, waveform=analyzer.byte_waveform(self.frame))
             read = keep is None or i in keep
             with current(self.ctx):
                 probed = probe is not None and not read and i in probe

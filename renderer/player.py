@@ -17,6 +17,10 @@ sources; MilkDrop 2 is the default everywhere.
 - ``motion_vector_widths``: butterchurn's motion vectors longer than a texel keep their height
   and get a one-texel width (``dxi = minLen`` set twice where MilkDrop 2 leaves both alone), so
   they are near-vertical dashes.
+- ``byte_waveform``: butterchurn draws 512 samples made from the last 1,024 as WebAudio bytes,
+  pair-averaged (AudioAnalyzer.byte_waveform), where MilkDrop 2 draws 480 of its last 576; the
+  built-in modes derive their vertex counts from that (renderer.stages.waveform_butterchurn) and
+  custom waves take up to 512.
 - ``frame_code_at_load``: butterchurn runs the init code and then the per-frame code once when it
   loads a preset (frame 0, time 0, bass/mid/treb 0, their averages 1) and keeps the variables
   that run leaves, so anything that accumulates (a phase, a counter) is one step ahead on frame
@@ -35,11 +39,12 @@ class Player:
     feedback_alpha: bool = False
     motion_vector_widths: bool = False
     frame_code_at_load: bool = False
+    byte_waveform: bool = False
 
 
 MILKDROP2 = Player("milkdrop2")
 BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True,
-                     frame_code_at_load=True)
+                     frame_code_at_load=True, byte_waveform=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
 
 

@@ -207,3 +207,47 @@ def test_butterchurn_runs_the_frame_code_once_at_load(player, border_on_frame_1)
         assert red_share > 0.5                  # a border 0.4 wide: n = 1 on frame 1
     else:
         assert 0.2 < red_share < 0.5            # 0.2 wide: n = 2 and the load run saw the load inputs
+
+
+def test_byte_waveform_is_webaudio_bytes_pair_averaged_every_second_one():
+    from renderer.audio import AudioAnalyzer
+    from renderer.audio.track import track_from_array
+
+    rate = 44100
+    t = np.arange(rate) / rate
+    samples = np.stack([0.6 * np.sin(2 * np.pi * 220 * t), -0.3 * np.sin(2 * np.pi * 330 * t)], 1)
+    an = AudioAnalyzer(track_from_array(samples.astype(np.float32), rate, "<sines>", []), fps=60, loop=False)
+    k = 20
+    got = an.byte_waveform(k)
+    assert got.shape == (2, 512)
+    end = k * rate // 60
+    stored = an.track.samples[end - 1024:end]            # what the analyzer holds (float32)
+    for ch in range(2):
+        want = []
+        prev = None
+        for i, x in enumerate(stored[:, ch].tolist()):   # the reference harness's steps, one by one
+            b = min(max(math.floor(128 * (x + 1)), 0), 255) - 128
+            avg = 0.5 * (b + (b if prev is None else prev))
+            if i % 2 == 0:
+                want.append(math.trunc(avg))
+            prev = b
+        assert got[ch].tolist() == want
+    # before the music starts: silence reads as byte 128, i.e. 0
+    assert not an.byte_waveform(1)[:, :144].any() and an.byte_waveform(1)[:, 146:].any()   # 289 silent samples
+
+
+def test_butterchurn_wave_modes_count_from_512_samples():
+    from renderer.stages.waveform import wave_vertices
+    from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices
+
+    rng = np.random.default_rng(1)
+    L, R = rng.normal(0, 0.1, 512), rng.normal(0, 0.1, 512)
+    kw = dict(time=1.0, mystery=0.0, pos_x=0.0, pos_y=0.0, aspect_x=1.0, aspect_y=1.0, texsize=2048)
+    circle = butterchurn_wave_vertices(0, L, R, **kw)[0]
+    assert len(circle) == 257 and np.array_equal(circle[0], circle[-1])
+    scope = butterchurn_wave_vertices(2, L, R, **kw)[0]
+    assert len(scope) == 512 and scope[-1, 1] == L[31]          # sample i + 32 wraps round
+    md2 = wave_vertices(0, np.resize(L, 576), np.resize(R, 576), **kw)[0]
+    assert len(md2) == 240                                        # MilkDrop 2: 480 / 2
+    assert len(butterchurn_wave_vertices(7, L, R, **kw)) == 2
+    assert len(butterchurn_wave_vertices(6, L, R, **{**kw, "texsize": 300})[0]) == 100   # capped at texsize / 3

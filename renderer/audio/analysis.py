@@ -43,6 +43,8 @@ SPECTRUM_BINS = 512
 FFT_SIZE = 2 * SPECTRUM_BINS
 WAVE_UNITS = 128.0
 """MilkDrop's waveform is in 8-bit units: a full-scale sample is +-128."""
+BYTE_WAVE_SAMPLES = 512
+"""butterchurn's waveform length (AudioAnalyzer.byte_waveform)."""
 
 BAND_EDGES = tuple(SPECTRUM_BINS * i // 6 for i in range(4))  # (0, 85, 170, 256)
 LEVEL_NAMES = ("bass", "mid", "treb", "bass_att", "mid_att", "treb_att")
@@ -198,15 +200,29 @@ class AudioAnalyzer:
             return (self._samples[end - WAVE_SAMPLES:end].astype(np.float64) * WAVE_UNITS).T
         return self._gather(np.array([k]))[0].T
 
+    def byte_waveform(self, k: int) -> np.ndarray:
+        """(2, 512) left/right: the waveform butterchurn draws for frame k (renderer.player).
+
+        WebAudio hands it the last 1,024 samples as bytes (``floor(128 (x + 1))``); it averages
+        each with the one before, truncates to a signed byte and keeps every second one: a
+        smoother, 23 ms window against MilkDrop 2's 576 raw samples (13 ms)."""
+        k = _check_frame(k)
+        if self._samples is None:
+            return np.zeros((2, BYTE_WAVE_SAMPLES))
+        raw = self._gather(np.array([k]), 2 * BYTE_WAVE_SAMPLES)[0] / WAVE_UNITS  # (1024, 2), silence 0
+        signed = np.clip(np.floor(128.0 * (raw + 1.0)), 0, 255) - 128.0
+        prev = np.concatenate([signed[:1], signed[:-1]])
+        return np.trunc(0.5 * (signed + prev))[::2].T.copy()
+
     def end_sample(self, k) -> np.ndarray:
         """Index one past the last sample frame k hears."""
         return np.rint(np.asarray(k, dtype=np.float64) * (TARGET_RATE / self.fps)).astype(np.int64)
 
     # ---- internals
 
-    def _gather(self, ks: np.ndarray) -> np.ndarray:
-        """(len(ks), 576, 2) windows in MilkDrop units; row by row the same in any batch."""
-        idx = self.end_sample(ks)[:, None] - WAVE_SAMPLES + np.arange(WAVE_SAMPLES)[None, :]
+    def _gather(self, ks: np.ndarray, length: int = WAVE_SAMPLES) -> np.ndarray:
+        """(len(ks), length, 2) windows in MilkDrop units; row by row the same in any batch."""
+        idx = self.end_sample(ks)[:, None] - length + np.arange(length)[None, :]
         n = self._samples.shape[0]
         valid = idx >= 0
         if self.loop:

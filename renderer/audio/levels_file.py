@@ -122,6 +122,9 @@ class InjectedLevels:
             raise LevelsFileError(f"{self.source}: no levels for frame {k}")
         return replace(base, **dict(zip(LEVEL_NAMES, values)))
 
+    def byte_waveform(self, k: int) -> np.ndarray:
+        return self.analyzer.byte_waveform(k)
+
     def levels(self, n_frames: int) -> np.ndarray:
         """(n_frames, 6) float32 like AudioAnalyzer.levels."""
         return np.array([self._levels_of(k) for k in range(1, int(n_frames) + 1)], np.float32).reshape(-1, 6)

@@ -17,6 +17,7 @@ import moderngl
 import numpy as np
 from scipy.signal import lfilter
 
+from renderer.audio.analysis import BYTE_WAVE_SAMPLES
 from renderer.stages.waveform import LineBatch, milkdrop_color, set_blend, smooth_wave, thick_offsets
 
 N_WAVES = 4
@@ -70,10 +71,12 @@ def _two_pass_smooth(x: np.ndarray, mix1: float) -> np.ndarray:
     return back[..., ::-1]
 
 
-def wave_samples(audio, settings: dict, wave_scale: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """(value1, value2) arrays for one wave, or None when it has too few samples to draw."""
+def wave_samples(audio, settings: dict, wave_scale: float,
+                 max_wave_samples: int = MAX_WAVE_SAMPLES) -> tuple[np.ndarray, np.ndarray] | None:
+    """(value1, value2) arrays for one wave, or None when it has too few samples to draw.
+    ``max_wave_samples``: 480 in MilkDrop 2, 512 in butterchurn (renderer.player)."""
     spectrum = settings["spectrum"] != 0
-    max_samples = MAX_SPECTRUM_SAMPLES if spectrum else MAX_WAVE_SAMPLES
+    max_samples = MAX_SPECTRUM_SAMPLES if spectrum else max_wave_samples
     sep = int(settings["sep"])
     n = min(int(settings["samples"]), max_samples) - sep
     dots = settings["usedots"] != 0
@@ -132,7 +135,9 @@ class CustomWaveStage:
         if base is not None and not base.get("enabled", 1):
             return None
         settings = {name: wave_setting(frame, base, name) for name in _NAMES}
-        values = wave_samples(state.audio, settings, base_wave_scale(state))
+        player = getattr(state, "player", None)
+        values = wave_samples(state.audio, settings, base_wave_scale(state),
+                              BYTE_WAVE_SAMPLES if player is not None and player.byte_waveform else MAX_WAVE_SAMPLES)
         if values is None:
             return None
         v1, v2 = values

@@ -351,7 +351,12 @@ class WaveformStage:
         scale = _var(v, "wave_scale", 1.0)
         smoothing = _var(v, "wave_smoothing", 0.75)
         left, right = scale_and_smooth(wave, scale, smoothing)  # both channels in one filter call
-        strips = wave_vertices(
+        player = getattr(state, "player", None)
+        if player is not None and player.byte_waveform:
+            from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices as vertices_of
+        else:
+            vertices_of = wave_vertices
+        strips = vertices_of(
             mode, left, right,
             time=float(state.time), mystery=_var(v, "wave_mystery", 0.0),
             pos_x=_var(v, "wave_x", 0.5) * 2.0 - 1.0, pos_y=_var(v, "wave_y", 0.5) * 2.0 - 1.0,
