@@ -93,6 +93,18 @@ def reference_departs(preset, bc_json: dict | None) -> str:
     ours = float(preset.params.get("mv_a", 0.0))
     if (bc_mv_a > 0.001) != (ours > 0.001):
         return f"motion vectors: butterchurn mv_a {bc_mv_a:g}, MilkDrop 2 {ours:g} (bMotionVectorsOn)"
+    return other_version(preset, bc_json)
+
+
+def other_version(preset, bc_json: dict) -> str:
+    """How butterchurn-presets' copy of ``preset`` differs in a base value, or "" (the reference's
+    overlap_basevals_mismatch.txt misses some: 13 old Geiss presets there have another wave_a)."""
+    from renderer.frame_state import base_frame_vars
+
+    ours = base_frame_vars(preset.params)
+    for key, theirs in sorted(bc_json.get("baseVals", {}).items()):
+        if key in ours and isinstance(theirs, (int, float)) and abs(ours[key] - theirs) > 1e-3 * max(1.0, abs(theirs)):
+            return f"another version: {key} {ours[key]:g} here, {theirs:g} in butterchurn-presets"
     return ""
 
 
@@ -241,8 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         items = (spread([c for c in cands if "MD1" in c.families], args.md1)
                  + spread([c for c in cands if "shader" in c.families], args.shader))
-    console.print(f"{len(cands)} overlap presets without rand() ({len(departing)} more left out where butterchurn "
-                  f"departs from MilkDrop 2, e.g. {departing[0][1] if departing else '-'}); measuring {len(items)} at "
+    from collections import Counter
+
+    why_counts = Counter(why.split(":", 1)[0] for _, why in departing)
+    left_out = ", ".join(f"{n} {reason}" for reason, n in sorted(why_counts.items())) or "none"
+    console.print(f"{len(cands)} overlap presets without rand() (left out: {left_out}; e.g. "
+                  f"{departing[0][1] if departing else '-'}); measuring {len(items)} at "
                   f"{args.size}x{args.size}, {args.fps:g} fps, frames {frames}; music {wav}; we render as "
                   f"--player {args.player}")
     results, pictures = score(items, bc, wav, frames, args.size, args.fps, console, args.player)
