@@ -184,6 +184,7 @@ class Renderer:
         self._default_audio = None
         self._needs_spectrum = True
         self._analyzer_is_ours = False
+        self._levels_wrapper = None  # ButterchurnLevels around the last analyzer, for that player
         self.timings = FrameTimings()
         self.profile = False  # True: ctx.finish() before readback so GL and readback time split
         self.preset = None
@@ -361,6 +362,14 @@ class Renderer:
         from renderer.audio import AudioAnalyzer
 
         self._analyzer_is_ours = type(analyzer) is AudioAnalyzer
+        if self.player.butterchurn_levels and self._analyzer_is_ours:
+            # butterchurn's own analysis of the same music (renderer.player); one per analyzer
+            if self._levels_wrapper is None or self._levels_wrapper.analyzer is not analyzer:
+                from renderer.audio.butterchurn_levels import ButterchurnLevels
+
+                self._levels_wrapper = ButterchurnLevels(analyzer)
+            self._analyzer_is_ours = False
+            return self._levels_wrapper
         return analyzer
 
     def _analyzer_of(self, audio):

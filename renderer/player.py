@@ -21,6 +21,9 @@ sources; MilkDrop 2 is the default everywhere.
   pair-averaged (AudioAnalyzer.byte_waveform), where MilkDrop 2 draws 480 of its last 576; the
   built-in modes derive their vertex counts from that (renderer.stages.waveform_butterchurn) and
   custom waves take up to 512.
+- ``butterchurn_levels``: bass/mid/treb and their averages from butterchurn's analysis of the
+  music (renderer.audio.butterchurn_levels), not MilkDrop 2's; levels given with
+  ``--audio-levels`` still win.
 - ``frame_code_at_load``: butterchurn runs the init code and then the per-frame code once when it
   loads a preset (frame 0, time 0, bass/mid/treb 0, their averages 1) and keeps the variables
   that run leaves, so anything that accumulates (a phase, a counter) is one step ahead on frame
@@ -40,11 +43,12 @@ class Player:
     motion_vector_widths: bool = False
     frame_code_at_load: bool = False
     byte_waveform: bool = False
+    butterchurn_levels: bool = False
 
 
 MILKDROP2 = Player("milkdrop2")
 BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True,
-                     frame_code_at_load=True, byte_waveform=True)
+                     frame_code_at_load=True, byte_waveform=True, butterchurn_levels=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
 
 

@@ -251,3 +251,57 @@ def test_butterchurn_wave_modes_count_from_512_samples():
     assert len(md2) == 240                                        # MilkDrop 2: 480 / 2
     assert len(butterchurn_wave_vertices(7, L, R, **kw)) == 2
     assert len(butterchurn_wave_vertices(6, L, R, **{**kw, "texsize": 300})[0]) == 100   # capped at texsize / 3
+
+
+def _tone_analyzer(freq: float, seconds: float = 2.0):
+    from renderer.audio import AudioAnalyzer
+    from renderer.audio.track import track_from_array
+
+    rate = 44100
+    t = np.arange(int(rate * seconds)) / rate
+    x = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return AudioAnalyzer(track_from_array(np.stack([x, x], 1), rate, f"<{freq} Hz>", []), fps=60, loop=False)
+
+
+def test_butterchurn_levels_bands_are_20_320_2800_11000_hz():
+    # bins 0-5, 6-63, 64-254 of a 1,024-point FFT at 44.1 kHz; the equaliser weights low bins
+    # almost to nothing (and 8-bit rounding spreads noise upwards), so compare each band
+    # across tones rather than bands within one tone
+    from renderer.audio.butterchurn_levels import ButterchurnLevels, butterchurn_band_sums
+
+    sums = {f: butterchurn_band_sums(ButterchurnLevels(_tone_analyzer(f))._mono_bytes(np.array([60]))[0])
+            for f in (100.0, 1000.0, 5000.0)}
+    assert sums[100.0][0] > 10 * max(sums[1000.0][0], sums[5000.0][0])
+    assert sums[1000.0][1] > 3 * max(sums[100.0][1], sums[5000.0][1])
+    assert sums[5000.0][2] > 3 * max(sums[100.0][2], sums[1000.0][2])
+
+
+def test_butterchurn_levels_start_their_averages_at_1_and_do_not_depend_on_chunking():
+    from renderer.audio.butterchurn_levels import ButterchurnLevels, butterchurn_band_sums
+
+    an = _tone_analyzer(100.0)
+    bl = ButterchurnLevels(an)
+    first = bl.levels(1)[0]
+    imm = butterchurn_band_sums(bl._mono_bytes(np.array([1]))[0])[0]
+    r_long, r_up = 0.9 ** 0.5, 0.2 ** 0.5                 # rates at 60 fps (30 fps based)
+    long_avg = r_long * 1.0 + imm * (1 - r_long)
+    avg = (r_up if imm > 1 else 0.5 ** 0.5) * 1.0 + imm * (1 - (r_up if imm > 1 else 0.5 ** 0.5))
+    assert first[0] == pytest.approx(imm / long_avg) and first[3] == pytest.approx(avg / long_avg)
+    whole = ButterchurnLevels(an).levels(600)
+    stepwise = ButterchurnLevels(an)
+    for n in (1, 7, 300, 600):
+        stepwise.levels(n)
+    assert np.array_equal(whole, stepwise.levels(600))
+
+
+def test_butterchurn_player_uses_butterchurn_levels_unless_levels_are_given(tmp_path):
+    from renderer.audio.butterchurn_levels import ButterchurnLevels
+    from renderer.audio.levels_file import InjectedLevels
+
+    an = _tone_analyzer(100.0)
+    with Renderer(32, 32, fps=60, seed=0, player="butterchurn") as r:
+        assert isinstance(r._analyzer(an), ButterchurnLevels)
+        given = InjectedLevels({k: (2.0,) * 6 for k in range(1, 5)}, an)
+        assert r._analyzer(given) is given
+    with Renderer(32, 32, fps=60, seed=0) as r:
+        assert r._analyzer(an) is an

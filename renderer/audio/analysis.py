@@ -207,12 +207,18 @@ class AudioAnalyzer:
         each with the one before, truncates to a signed byte and keeps every second one: a
         smoother, 23 ms window against MilkDrop 2's 576 raw samples (13 ms)."""
         k = _check_frame(k)
-        if self._samples is None:
-            return np.zeros((2, BYTE_WAVE_SAMPLES))
-        raw = self._gather(np.array([k]), 2 * BYTE_WAVE_SAMPLES)[0] / WAVE_UNITS  # (1024, 2), silence 0
+        raw = self.window_samples(np.array([k]), 2 * BYTE_WAVE_SAMPLES)[0]  # (1024, 2), silence 0
         signed = np.clip(np.floor(128.0 * (raw + 1.0)), 0, 255) - 128.0
         prev = np.concatenate([signed[:1], signed[:-1]])
         return np.trunc(0.5 * (signed + prev))[::2].T.copy()
+
+    def window_samples(self, ks: np.ndarray, length: int) -> np.ndarray:
+        """(len(ks), length, 2) samples in [-1, 1] ending at each frame's time (silence 0 before
+        the music, and after it unless the analyzer loops)."""
+        ks = np.asarray(ks, dtype=np.int64)
+        if self._samples is None:
+            return np.zeros((ks.size, int(length), 2))
+        return self._gather(ks, int(length)) / WAVE_UNITS
 
     def end_sample(self, k) -> np.ndarray:
         """Index one past the last sample frame k hears."""
