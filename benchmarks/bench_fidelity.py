@@ -81,17 +81,18 @@ def families_of(preset) -> tuple[str, ...]:
     return tuple(out)
 
 
-def reference_departs(preset, bc_json: dict | None) -> str:
-    """Why butterchurn 2.6.7's picture of ``preset`` cannot match MilkDrop 2's, or "".
+def reference_departs(preset, bc_json: dict | None, player: str = "milkdrop2") -> str:
+    """Why butterchurn 2.6.7's picture of ``preset`` cannot match ours as ``player``, or "".
 
     It ignores bMotionVectorsOn and defaults mv_a to 1, so a file without mv_a whose
-    bMotionVectorsOn is 0 (MilkDrop 2: no vectors) gets a full grid of vectors there.
+    bMotionVectorsOn is 0 (MilkDrop 2: no vectors) gets a full grid of vectors there; our
+    butterchurn player does the same. Either way its copy must be the same version.
     """
     if bc_json is None:
         return ""
     bc_mv_a = float(bc_json.get("baseVals", {}).get("mv_a", 1.0))
     ours = float(preset.params.get("mv_a", 0.0))
-    if (bc_mv_a > 0.001) != (ours > 0.001):
+    if player != "butterchurn" and (bc_mv_a > 0.001) != (ours > 0.001):
         return f"motion vectors: butterchurn mv_a {bc_mv_a:g}, MilkDrop 2 {ours:g} (bMotionVectorsOn)"
     return other_version(preset, bc_json)
 
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     bc = Butterchurn(args.reference, args.cache, wav, args.size, args.fps, max(frames))
     cands, departing = [], []
     for c in candidates(read_overlap(Path(args.reference), args.presets_dir)):
-        why = reference_departs(c.preset, bc.preset_json(c.overlap))
+        why = reference_departs(c.preset, bc.preset_json(c.overlap), args.player)
         (departing if why else cands).append((c, why) if why else c)
     if args.only:
         items = [c for c in cands if any(s.lower() in c.overlap.name.lower() for s in args.only)]

@@ -24,6 +24,11 @@ sources; MilkDrop 2 is the default everywhere.
 - ``butterchurn_levels``: bass/mid/treb and their averages from butterchurn's analysis of the
   music (renderer.audio.butterchurn_levels), not MilkDrop 2's; levels given with
   ``--audio-levels`` still win.
+- ``float_colors``: custom shape and wave colours stay floats in butterchurn (clamped when
+  written, after interpolating across a fan); MilkDrop 2 packs them into Direct3D colours, which
+  wrap (1.2 comes out dark).
+- ``motion_vectors_default_on``: butterchurn ignores ``bMotionVectorsOn`` and gives a preset
+  without ``mv_a`` the value 1 (a grid of vectors); MilkDrop 2 uses ``bMotionVectorsOn ? 1 : 0``.
 - ``frame_code_at_load``: butterchurn runs the init code and then the per-frame code once when it
   loads a preset (frame 0, time 0, bass/mid/treb 0, their averages 1) and keeps the variables
   that run leaves, so anything that accumulates (a phase, a counter) is one step ahead on frame
@@ -44,11 +49,14 @@ class Player:
     frame_code_at_load: bool = False
     byte_waveform: bool = False
     butterchurn_levels: bool = False
+    float_colors: bool = False
+    motion_vectors_default_on: bool = False
 
 
 MILKDROP2 = Player("milkdrop2")
 BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True,
-                     frame_code_at_load=True, byte_waveform=True, butterchurn_levels=True)
+                     frame_code_at_load=True, byte_waveform=True, butterchurn_levels=True,
+                     float_colors=True, motion_vectors_default_on=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
 
 

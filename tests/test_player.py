@@ -305,3 +305,21 @@ def test_butterchurn_player_uses_butterchurn_levels_unless_levels_are_given(tmp_
         assert r._analyzer(given) is given
     with Renderer(32, 32, fps=60, seed=0) as r:
         assert r._analyzer(an) is an
+
+
+def test_butterchurn_shape_colours_stay_floats(target, stage):
+    # r = 1.2: Direct3D packs (int)(1.2 * 255) & 0xFF = 50 (dark red); butterchurn clamps to 255
+    md2 = draw(target, stage, [shape(r=1.2, g=0, b=0, r2=1.2, g2=0, b2=0)], player=MILKDROP2)
+    bc = draw(target, stage, [shape(r=1.2, g=0, b=0, r2=1.2, g2=0, b2=0)], player=BUTTERCHURN)
+    assert abs(int(md2[64, 64, 0]) - 50) <= 1 and bc[64, 64, 0] == 255
+
+
+@pytest.mark.parametrize("player, vectors", [("milkdrop2", False), ("butterchurn", True)])
+def test_butterchurn_draws_motion_vectors_for_a_file_without_mv_a(player, vectors):
+    from renderer.milk.preset import parse_milk
+
+    text = "[preset00]\nfDecay=0\nfWaveAlpha=0\nbMotionVectorsOn=0\nnMotionVectorsX=12\nnMotionVectorsY=9\nmv_r=1\nmv_g=1\nmv_b=1\n"
+    with Renderer(64, 64, fps=60, seed=0, player=player) as r:
+        r.load(parse_milk(text))
+        frame = list(r.render(2))[-1]
+    assert (frame.max(axis=2) > 100).any() == vectors

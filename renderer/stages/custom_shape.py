@@ -6,7 +6,8 @@ Geometry follows ``DrawCustomShapes`` as butterchurn (customShape.js) and projec
 centre colour ``r,g,b,a`` to the edge colour ``r2..a2``; textured shapes sample the previous
 frame around its centre with ``tex_zoom``/``tex_ang`` and tint it with those colours; a border
 line strip in ``border_*`` (4 one-pixel-shifted copies when ``thickOutline``); ``additive`` picks
-the blend. Colours wrap like Direct3D's packed colours (see ``milkdrop_color``).
+the blend. Colours wrap like Direct3D's packed colours (see ``milkdrop_color``; butterchurn's
+stay floats, see ``vertex_color``).
 
 Position: ``x`` runs right and ``y`` runs *up* the picture (y = 0.2 sits near the bottom), as in
 MilkDrop's authoring guide and in butterchurn's pictures; the per-pixel ``y`` of the warp runs
@@ -25,7 +26,7 @@ import math
 import moderngl
 import numpy as np
 
-from renderer.stages.waveform import milkdrop_color, set_blend, thick_offsets
+from renderer.stages.waveform import set_blend, thick_offsets, vertex_color
 
 N_SHAPES = 4
 MAX_SIDES = 100
@@ -150,7 +151,7 @@ def _corners(sides: np.ndarray) -> _Corners:
     return c
 
 
-def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = True):
+def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = True, player=None):
     """Triangle-list fill vertices (x, y, r, g, b, a, u, v), per-instance fill counts, border strips.
 
     Returns ``fill`` (sum(3*sides), 8) float32, ``fill_counts`` (n,), ``border`` (sum(sides+1), 6)
@@ -168,7 +169,7 @@ def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = T
     y_clip = t["y"] * 2.0 - 1.0  # y runs up the picture (see the module docstring)
     rad = t["rad"][inst]
     cos_a, sin_a = np.cos(ang), np.sin(ang)
-    colours = milkdrop_color(np.stack([t[col] for col in _COLOUR_COLUMNS], 1))
+    colours = vertex_color(np.stack([t[col] for col in _COLOUR_COLUMNS], 1), player)
 
     corner = np.empty((len(inst), 8))  # x, y, edge colour, u, v of every corner
     corner[:, 0] = x_clip[inst] + rad * cos_a * aspect_y
@@ -282,9 +283,10 @@ class CustomShapeStage:
     def draw_table(self, state, t: dict[str, np.ndarray]) -> None:
         """Draw the instances of one shape (``instance_table``'s columns), in order."""
         textured = (np.abs(t["textured"]) >= 1).tolist()
+        player = getattr(state, "player", None)
         fill, fill_counts, border, border_counts = shape_geometry(
-            t, float(getattr(state, "aspect_y", 1.0)), uv=any(textured))
-        has_border = milkdrop_color(t["border_a"]) > 0.0
+            t, float(getattr(state, "aspect_y", 1.0)), uv=any(textured), player=player)
+        has_border = vertex_color(t["border_a"], player) > 0.0
         n_fill = len(fill)
         verts = fill
         if has_border.any():

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from renderer.audio.analysis import BYTE_WAVE_SAMPLES
-from renderer.stages.waveform import LineBatch, milkdrop_color, set_blend, smooth_wave, thick_offsets
+from renderer.stages.waveform import LineBatch, set_blend, smooth_wave, thick_offsets, vertex_color
 
 N_WAVES = 4
 MAX_WAVE_SAMPLES = 480
@@ -151,7 +151,7 @@ class CustomWaveStage:
         inv_ay = 1.0 / float(getattr(state, "aspect_y", 1.0) or 1.0)
         verts[:, 0] = _finite_or_pinned((x * 2.0 - 1.0) * inv_ax)
         verts[:, 1] = _finite_or_pinned((y * 2.0 - 1.0) * inv_ay)  # y runs up
-        verts[:, 2:] = milkdrop_color(np.stack([_column(pts, c, settings[c], n) for c in "rgba"], 1))
+        verts[:, 2:] = vertex_color(np.stack([_column(pts, c, settings[c], n) for c in "rgba"], 1), player)
         if settings["usedots"] == 0:
             verts = _smooth_with_colors(verts)
         return verts, settings

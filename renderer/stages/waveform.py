@@ -59,6 +59,16 @@ def milkdrop_color(values) -> np.ndarray:
     return (np.trunc(v).astype(np.int64) & 0xFF).astype(np.float32) / np.float32(255.0)
 
 
+def vertex_color(values, player=None) -> np.ndarray:
+    """Shape and custom-wave colours as ``player`` hands them to the GPU: Direct3D's wrapped bytes
+    (milkdrop_color; MilkDrop 2, the default), or butterchurn's plain floats, which interpolate
+    unclamped across a fan and are clamped only when written (renderer.player)."""
+    if player is not None and player.float_colors:
+        v = np.asarray(values, dtype=np.float64)
+        return np.nan_to_num(v, nan=0.0, posinf=1e6, neginf=-1e6).astype(np.float32)
+    return milkdrop_color(values)
+
+
 def smooth_wave(points: np.ndarray) -> np.ndarray:
     """MilkDrop's SmoothWave: n points -> 2n-1, a cubic-ish midpoint inserted after each point.
 
