@@ -236,10 +236,23 @@ class CustomShapeStage:
         self.vao = None
         self.plain_vao = None
         self._ensure(4 * (3 * MAX_SIDES + MAX_SIDES + 1))
+        self._texel_alpha = 0.0
+        self.program["u_texel_alpha"].value = 0.0
         self.samplers = {
             wrap: ctx.sampler(repeat_x=wrap, repeat_y=wrap, filter=(moderngl.LINEAR, moderngl.LINEAR))
             for wrap in (False, True)
         }
+
+    def _set_player(self, player, sampler) -> None:
+        """Texel alpha and mipmapped sampling for butterchurn (renderer.player); set on change only."""
+        alpha = 1.0 if player is not None and player.feedback_alpha else 0.0
+        if self._texel_alpha != alpha:
+            self._texel_alpha = alpha
+            self.program["u_texel_alpha"].value = alpha
+        mip = player is not None and player.mipmapped_feedback
+        filt = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR) if mip else (moderngl.LINEAR, moderngl.LINEAR)
+        if sampler.filter != filt:
+            sampler.filter = filt
 
     def _ensure(self, n: int) -> None:
         if n <= self.capacity:
@@ -309,12 +322,7 @@ class CustomShapeStage:
             prev = getattr(state, "prev_texture", None)
             if prev is not None:
                 sampler = self.samplers[bool(float(state.vars.get("wrap", 1.0) or 0.0))]
-                player = getattr(state, "player", None)
-                butterchurn = player is not None and player.feedback_alpha
-                self.program["u_texel_alpha"].value = 1.0 if butterchurn else 0.0
-                mip = player is not None and player.mipmapped_feedback
-                sampler.filter = ((moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR) if mip
-                                  else (moderngl.LINEAR, moderngl.LINEAR))
+                self._set_player(player, sampler)
                 prev.use(0)
                 sampler.use(0)
         ctx, u_textured = self.ctx, self._u_textured
