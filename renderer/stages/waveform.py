@@ -18,7 +18,10 @@ import math
 
 import moderngl
 import numpy as np
-from scipy.signal import lfilter, lfiltic
+from scipy.signal import lfilter
+
+from renderer.stages.wave_maths import momentum, normalized_mystery
+from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices
 
 WAVE_SAMPLES = 480
 """MilkDrop's NUM_WAVEFORM_SAMPLES: how many of the 576 analysed samples a frame draws."""
@@ -192,15 +195,6 @@ def scale_and_smooth(samples: np.ndarray, wave_scale: float, smoothing: float) -
     return out
 
 
-def normalized_mystery(mode: int, p: float) -> float:
-    """Modes 0, 1 and 4 fold a wave_mystery outside [-1, 1] back into it."""
-    if mode in (0, 1, 4) and (p < -1 or p > 1):
-        p = p * 0.5 + 0.5
-        p -= math.floor(p)
-        p = abs(p) * 2 - 1
-    return p
-
-
 def mode_alpha(mode: int, alpha: float, texsize: int, treb: float, vol: float, mod_by_volume: bool,
                mod_start: float, mod_end: float) -> float:
     """The wave's final alpha: per-mode factors, volume modulation, clamp to [0, 1]."""
@@ -282,7 +276,7 @@ def wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float
         x = 2.0 * i / n + (pos_x - 1.0) + R[i + 25 + off] * 0.44
         y = L[i + off] * 0.47 + pos_y
         w1 = 0.45 + 0.5 * (p * 0.5 + 0.5)
-        return [np.stack([_momentum(x, w1), _momentum(y, w1)], 1)]
+        return [np.stack([momentum(x, w1), momentum(y, w1)], 1)]
     if mode == 5:
         i = np.arange(WAVE_SAMPLES)
         c, s = math.cos(time * 0.3), math.sin(time * 0.3)
@@ -303,19 +297,6 @@ def wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float
         d2 = 0.25 * R[i + off] - sep
         return [np.stack([bx + px * d1, by + py * d1], 1), np.stack([bx + px * d2, by + py * d2], 1)]
     return []
-
-
-def _momentum(u: np.ndarray, w1: float) -> np.ndarray:
-    """Mode 4's ``v[i] = u[i]*w2 + w1*(2 v[i-1] - v[i-2])`` for i > 1 (v = u before that)."""
-    if len(u) <= 2:
-        return u.copy()
-    w2 = 1.0 - w1
-    b, a = [w2], [1.0, -2.0 * w1, w1]
-    zi = lfiltic(b, a, y=[u[1], u[0]], x=[u[1], u[0]])
-    out = np.empty_like(u)
-    out[:2] = u[:2]
-    out[2:], _ = lfilter(b, a, u[2:], zi=zi)
-    return out
 
 
 def wave_color(vars_: dict) -> tuple[float, float, float]:
@@ -362,10 +343,8 @@ class WaveformStage:
         smoothing = _var(v, "wave_smoothing", 0.75)
         left, right = scale_and_smooth(wave, scale, smoothing)  # both channels in one filter call
         player = getattr(state, "player", None)
-        if player is not None and player.byte_waveform:
-            from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices as vertices_of
-        else:
-            vertices_of = wave_vertices
+        vertices_of = (butterchurn_wave_vertices if player is not None and player.byte_waveform
+                       else wave_vertices)
         strips = vertices_of(
             mode, left, right,
             time=float(state.time), mystery=_var(v, "wave_mystery", 0.0),

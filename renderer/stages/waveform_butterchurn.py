@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from renderer.stages.waveform import _momentum, normalized_mystery
+from renderer.stages.wave_maths import momentum, normalized_mystery
 
 
 def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float, mystery: float,
@@ -57,7 +57,7 @@ def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *,
         x = 2.0 * i / nv + (pos_x - 1.0) + R[(i + 25 + off) % n] * 0.44
         y = L[i + off] * 0.47 + pos_y
         w1 = 0.45 + 0.5 * (p * 0.5 + 0.5)
-        return [np.stack([_momentum(x, w1), _momentum(y, w1)], 1)]
+        return [np.stack([momentum(x, w1), momentum(y, w1)], 1)]
     if mode == 5:
         i = np.arange(n)
         j = (i + 32) % n
