@@ -40,6 +40,7 @@ from renderer.frame_state import FrameState, StaticEquations, aspect_factors
 from renderer.gl_context import current, get_context, rgba8_target  # noqa: F401 (current: re-exported)
 from renderer.stages.motion_vectors import MotionVectors
 from renderer.shaders.passes import ShaderStages
+from renderer.audio.analysis import BYTE_WAVE_SAMPLES
 from renderer.player import player_named
 from renderer.stages.warp_mesh import WarpMesh
 
@@ -261,7 +262,8 @@ class Renderer:
         for i in range(int(n_frames)):
             self.frame += 1
             af = self._audio_frame(analyzer, self.frame)
-            if self.player.byte_waveform and hasattr(analyzer, "byte_waveform"):
+            if (self.player.byte_waveform and hasattr(analyzer, "byte_waveform")
+                    and np.shape(af.waveform)[-1] != BYTE_WAVE_SAMPLES):  # ButterchurnLevels made it already
                 af = replace(af, waveform=analyzer.byte_waveform(self.frame))
             read = keep is None or i in keep
             with current(self.ctx):
