@@ -176,6 +176,9 @@ class PresetEquations:
     def run_load_frame(self, inputs: dict[str, float]) -> None:
         """Run the init code and then the per-frame code once, at load, with ``inputs`` (frame 0):
         what butterchurn does (renderer.player), so variables that accumulate start a step ahead."""
+        self._run_frame_code(inputs)
+
+    def _run_frame_code(self, inputs: dict[str, float]) -> VM:
         if not self._initialised:
             self._initialise(inputs)
         vm = self.frame_vm
@@ -183,15 +186,10 @@ class PresetEquations:
         vm.vars.update(self._q_after_init)
         if self.frame_block is not None:
             self.frame_block.run(vm)
+        return vm
 
     def begin_frame(self, inputs: dict[str, float]) -> dict[str, float]:
-        if not self._initialised:
-            self._initialise(inputs)
-        vm = self.frame_vm
-        self._load_base(vm, inputs)
-        vm.vars.update(self._q_after_init)
-        if self.frame_block is not None:
-            self.frame_block.run(vm)
+        vm = self._run_frame_code(inputs)
         out: dict[str, float] = {}
         get = vm.vars.get
         for name, eel, value in self._base_plan()[1]:

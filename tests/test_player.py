@@ -14,32 +14,11 @@ import pytest
 from renderer.frame_state import StaticEquations
 from renderer.pipeline import Renderer
 from renderer.player import BUTTERCHURN, MILKDROP2, player_named
-from renderer.stages.custom_shape import CustomShapeStage
-from stage_helpers import FakeEquations, Target, frame_state, lit
+from stage_helpers import FakeEquations, frame_state, lit
 from test_render_core import quiet_preset
+from test_render_shapes import shape, stage, target  # noqa: F401 (stage and target are fixtures)
 
 W = H = 128
-
-
-@pytest.fixture(scope="module")
-def target():
-    t = Target(W, H)
-    yield t
-    t.release()
-
-
-@pytest.fixture(scope="module")
-def stage(target):
-    s = CustomShapeStage(target.ctx)
-    yield s
-    s.release()
-
-
-def shape(**kw):
-    base = dict(sides=4, x=0.5, y=0.5, rad=0.4, ang=0.0, r=1, g=1, b=1, a=1, r2=1, g2=1, b2=1, a2=1,
-                border_a=0.0, additive=0, thickoutline=0, textured=0, tex_zoom=1, tex_ang=0)
-    base.update(kw)
-    return base
 
 
 def draw(target, stage, instances, prev=None, player=None):

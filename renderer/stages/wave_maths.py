@@ -29,3 +29,28 @@ def momentum(u: np.ndarray, w1: float) -> np.ndarray:
     out[:2] = u[:2]
     out[2:], _ = lfilter(b, a, u[2:], zi=zi)
     return out
+
+
+def line_edges(pos_x: float, ang: float, n: int, quarter: float = 1.57):
+    """Modes 6-7: the line through the screen at ``ang``, clipped to +-1.1, its start, step and
+    normal. ``quarter`` is the quarter turn the source writes: MilkDrop 2's literal 1.57, pi/2
+    in butterchurn."""
+    dx, dy = math.cos(ang), math.sin(ang)
+    base_x = pos_x * math.cos(ang + quarter)
+    base_y = pos_x * math.sin(ang + quarter)
+    ex = [base_x - dx * 3.0, base_x + dx * 3.0]
+    ey = [base_y - dy * 3.0, base_y + dy * 3.0]
+    for i in range(2):
+        for j in range(4):
+            e = ex if j < 2 else ey  # j: right, left, top, bottom edge
+            limit = 1.1 if j % 2 == 0 else -1.1
+            outside = e[i] > limit if j % 2 == 0 else e[i] < limit
+            if outside and e[i] != e[1 - i]:
+                t = (limit - e[1 - i]) / (e[i] - e[1 - i])
+                ddx, ddy = ex[i] - ex[1 - i], ey[i] - ey[1 - i]
+                ex[i] = ex[1 - i] + ddx * t
+                ey[i] = ey[1 - i] + ddy * t
+    step_x = (ex[1] - ex[0]) / n
+    step_y = (ey[1] - ey[0]) / n
+    ang2 = math.atan2(step_y, step_x)
+    return ex[0], ey[0], step_x, step_y, math.cos(ang2 + quarter), math.sin(ang2 + quarter)

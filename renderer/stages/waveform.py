@@ -20,7 +20,7 @@ import moderngl
 import numpy as np
 from scipy.signal import lfilter
 
-from renderer.stages.wave_maths import momentum, normalized_mystery
+from renderer.stages.wave_maths import line_edges, momentum, normalized_mystery
 from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices
 
 WAVE_SAMPLES = 480
@@ -213,29 +213,6 @@ def mode_alpha(mode: int, alpha: float, texsize: int, treb: float, vol: float, m
     return min(max(alpha, 0.0), 1.0)
 
 
-def _line_edges(pos_x: float, ang: float, n: int):
-    """Modes 6-7: the line through the screen at ``ang``, clipped to +-1.1, and its step/normal."""
-    dx, dy = math.cos(ang), math.sin(ang)
-    base_x = pos_x * math.cos(ang + 1.57)
-    base_y = pos_x * math.sin(ang + 1.57)
-    ex = [base_x - dx * 3.0, base_x + dx * 3.0]
-    ey = [base_y - dy * 3.0, base_y + dy * 3.0]
-    for i in range(2):
-        for j in range(4):
-            e = ex if j < 2 else ey  # j: right, left, top, bottom edge
-            limit = 1.1 if j % 2 == 0 else -1.1
-            outside = e[i] > limit if j % 2 == 0 else e[i] < limit
-            if outside and e[i] != e[1 - i]:
-                t = (limit - e[1 - i]) / (e[i] - e[1 - i])
-                ddx, ddy = ex[i] - ex[1 - i], ey[i] - ey[1 - i]
-                ex[i] = ex[1 - i] + ddx * t
-                ey[i] = ey[1 - i] + ddy * t
-    step_x = (ex[1] - ex[0]) / n
-    step_y = (ey[1] - ey[0]) / n
-    ang2 = math.atan2(step_y, step_x)
-    return ex[0], ey[0], step_x, step_y, math.cos(ang2 + 1.57), math.sin(ang2 + 1.57)
-
-
 def wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float, mystery: float,
                   pos_x: float, pos_y: float, aspect_x: float, aspect_y: float,
                   texsize: int) -> list[np.ndarray]:
@@ -286,7 +263,7 @@ def wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float
     if mode in (6, 7):
         n = min(WAVE_SAMPLES // 2, max(texsize // 3, 2))
         off = (WAVE_SAMPLES - n) // 2
-        x0, y0, dx, dy, px, py = _line_edges(pos_x, 1.57 * p, n)
+        x0, y0, dx, dy, px, py = line_edges(pos_x, 1.57 * p, n, quarter=1.57)
         i = np.arange(n)
         bx, by = x0 + dx * i, y0 + dy * i
         if mode == 6:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from renderer.stages.wave_maths import momentum, normalized_mystery
+from renderer.stages.wave_maths import line_edges, momentum, normalized_mystery
 
 
 def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float, mystery: float,
@@ -70,7 +70,7 @@ def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *,
         if nv < 1:
             return []
         off = (n - nv) // 2
-        x0, y0, dx, dy, px, py = _line_edges(pos_x, 0.5 * math.pi * p, nv)
+        x0, y0, dx, dy, px, py = line_edges(pos_x, 0.5 * math.pi * p, nv, quarter=0.5 * math.pi)
         i = np.arange(nv)
         bx, by = x0 + dx * i, y0 + dy * i
         if mode == 6:
@@ -81,24 +81,3 @@ def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *,
         d2 = 0.25 * R[i + off] - sep
         return [np.stack([bx + px * d1, by + py * d1], 1), np.stack([bx + px * d2, by + py * d2], 1)]
     return []
-
-
-def _line_edges(pos_x: float, ang: float, n: int):
-    """Modes 6-7: the line at ``ang`` through the screen clipped to +-1.1, its step and normal."""
-    dx, dy = math.cos(ang), math.sin(ang)
-    ex = [pos_x * math.cos(ang + 0.5 * math.pi) - dx * 3.0, pos_x * math.cos(ang + 0.5 * math.pi) + dx * 3.0]
-    ey = [pos_x * math.sin(ang + 0.5 * math.pi) - dy * 3.0, pos_x * math.sin(ang + 0.5 * math.pi) + dy * 3.0]
-    for i in range(2):
-        for j in range(4):
-            e = ex if j < 2 else ey
-            limit = 1.1 if j % 2 == 0 else -1.1
-            outside = e[i] > limit if j % 2 == 0 else e[i] < limit
-            if outside and e[i] != e[1 - i]:
-                t = (limit - e[1 - i]) / (e[i] - e[1 - i])
-                ddx, ddy = ex[i] - ex[1 - i], ey[i] - ey[1 - i]
-                ex[i] = ex[1 - i] + ddx * t
-                ey[i] = ey[1 - i] + ddy * t
-    step_x = (ex[1] - ex[0]) / n
-    step_y = (ey[1] - ey[0]) / n
-    ang2 = math.atan2(step_y, step_x)
-    return ex[0], ey[0], step_x, step_y, math.cos(ang2 + 0.5 * math.pi), math.sin(ang2 + 0.5 * math.pi)
