@@ -54,3 +54,18 @@ def line_edges(pos_x: float, ang: float, n: int, quarter: float = 1.57):
     step_y = (ey[1] - ey[0]) / n
     ang2 = math.atan2(step_y, step_x)
     return ex[0], ey[0], step_x, step_y, math.cos(ang2 + quarter), math.sin(ang2 + quarter)
+
+
+def line_mode_strips(mode: int, L: np.ndarray, R: np.ndarray, off: int, n: int, edges, pos_y: float) -> list[np.ndarray]:
+    """Modes 6 (one line of the left channel) and 7 (left above, right below, apart by wave_y)
+    along ``edges`` (line_edges), from sample ``off`` on."""
+    x0, y0, dx, dy, px, py = edges
+    i = np.arange(n)
+    bx, by = x0 + dx * i, y0 + dy * i
+    if mode == 6:
+        d = 0.25 * L[i + off]
+        return [np.stack([bx + px * d, by + py * d], 1)]
+    sep = (pos_y * 0.5 + 0.5) ** 2
+    d1 = 0.25 * L[i + off] + sep
+    d2 = 0.25 * R[i + off] - sep
+    return [np.stack([bx + px * d1, by + py * d1], 1), np.stack([bx + px * d2, by + py * d2], 1)]

@@ -20,7 +20,7 @@ import moderngl
 import numpy as np
 from scipy.signal import lfilter
 
-from renderer.stages.wave_maths import line_edges, momentum, normalized_mystery
+from renderer.stages.wave_maths import line_edges, line_mode_strips, momentum, normalized_mystery
 from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices
 
 WAVE_SAMPLES = 480
@@ -263,16 +263,7 @@ def wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float
     if mode in (6, 7):
         n = min(WAVE_SAMPLES // 2, max(texsize // 3, 2))
         off = (WAVE_SAMPLES - n) // 2
-        x0, y0, dx, dy, px, py = line_edges(pos_x, 1.57 * p, n, quarter=1.57)
-        i = np.arange(n)
-        bx, by = x0 + dx * i, y0 + dy * i
-        if mode == 6:
-            d = 0.25 * L[i + off]
-            return [np.stack([bx + px * d, by + py * d], 1)]
-        sep = (pos_y * 0.5 + 0.5) ** 2
-        d1 = 0.25 * L[i + off] + sep
-        d2 = 0.25 * R[i + off] - sep
-        return [np.stack([bx + px * d1, by + py * d1], 1), np.stack([bx + px * d2, by + py * d2], 1)]
+        return line_mode_strips(mode, L, R, off, n, line_edges(pos_x, 1.57 * p, n, quarter=1.57), pos_y)
     return []
 
 

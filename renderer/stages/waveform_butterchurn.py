@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from renderer.stages.wave_maths import line_edges, momentum, normalized_mystery
+from renderer.stages.wave_maths import line_edges, line_mode_strips, momentum, normalized_mystery
 
 
 def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *, time: float, mystery: float,
@@ -70,14 +70,6 @@ def butterchurn_wave_vertices(mode: int, left: np.ndarray, right: np.ndarray, *,
         if nv < 1:
             return []
         off = (n - nv) // 2
-        x0, y0, dx, dy, px, py = line_edges(pos_x, 0.5 * math.pi * p, nv, quarter=0.5 * math.pi)
-        i = np.arange(nv)
-        bx, by = x0 + dx * i, y0 + dy * i
-        if mode == 6:
-            d = 0.25 * L[i + off]
-            return [np.stack([bx + px * d, by + py * d], 1)]
-        sep = (pos_y * 0.5 + 0.5) ** 2
-        d1 = 0.25 * L[i + off] + sep
-        d2 = 0.25 * R[i + off] - sep
-        return [np.stack([bx + px * d1, by + py * d1], 1), np.stack([bx + px * d2, by + py * d2], 1)]
+        edges = line_edges(pos_x, 0.5 * math.pi * p, nv, quarter=0.5 * math.pi)
+        return line_mode_strips(mode, L, R, off, nv, edges, pos_y)
     return []
