@@ -123,6 +123,9 @@ class FitnessSection:
     render_seed: int = 0
     timeout_s: float = 20.0
     weights: dict[str, float] = field(default_factory=dict, hash=False)
+    # whose picture candidates are judged on: "milkdrop2", or "butterchurn" for a show that runs
+    # in a web player (renderer.player)
+    player: str = "milkdrop2"
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ class EvalSettings:
 
     def render_key(self) -> tuple:
         f = self.fitness
-        return (f.width, f.height, tuple(f.mesh), f.fps, f.render_seed)
+        return (f.width, f.height, tuple(f.mesh), f.fps, f.render_seed, f.player)
 
     def audio_key(self) -> tuple:
         f = self.fitness
@@ -167,7 +170,8 @@ class EvalSettings:
                 "audio_seed": f.audio_seed, "render_seed": f.render_seed, "timeout_s": f.timeout_s,
                 "weights": [[k, v] for k, v in sorted(f.weights.items())], "preview": p.enabled,
                 "preview_size": p.size, "preview_frames": p.frames, "still": p.still,
-                **({"audio_start": f.audio_start, "beat_times": list(f.beat_times)} if f.audio else {})}
+                **({"audio_start": f.audio_start, "beat_times": list(f.beat_times)} if f.audio else {}),
+                **({"player": f.player} if f.player != "milkdrop2" else {})}
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,9 @@ class RunConfig:
         need(len(range(f.skip, f.frames, f.sample_every)) >= 2, "fitness.skip/sample_every", "must leave >= 2 sampled frames")
         need(0 <= f.skip < f.frames, "fitness.skip", "must be in [0, frames)")
         need(f.timeout_s > 0, "fitness.timeout_s", "must be > 0")
+        from renderer.player import PLAYERS
+
+        need(f.player in PLAYERS, "fitness.player", f"must be one of {', '.join(PLAYERS)}, got {f.player!r}")
         v = self.votes
         need(v.weight >= 0, "votes.weight", f"must be >= 0, got {v.weight}")
         need(v.best_bonus >= 0, "votes.best_bonus", f"must be >= 0, got {v.best_bonus}")

@@ -302,3 +302,28 @@ def test_butterchurn_draws_motion_vectors_for_a_file_without_mv_a(player, vector
         r.load(parse_milk(text))
         frame = list(r.render(2))[-1]
     assert (frame.max(axis=2) > 100).any() == vectors
+
+
+def test_runs_judge_candidates_as_the_configured_player(tmp_path, seeds_dir):
+    # fitness.player reaches the renderer that scores candidates, is saved with the run (so a
+    # resume renders the same pictures) and left out of checkpoints when it is the default
+    from evo.config import ConfigError
+    from evo.driver import start_run
+    from evo.fitness.candidate import make_renderer
+    from evo.store import RunStore
+    from helpers import eval_settings, tiny_config
+
+    with make_renderer(eval_settings(width=32, height=32, player="butterchurn")) as r:
+        assert r.player is BUTTERCHURN
+    assert "player" not in eval_settings().to_dict()
+    assert eval_settings(player="butterchurn").to_dict()["player"] == "butterchurn"
+    with pytest.raises(ConfigError, match="fitness.player"):
+        tiny_config(seeds_dir, **{"fitness.player": "winamp"})
+    store = RunStore(tmp_path / "runs")
+    scores = {}
+    for player in ("milkdrop2", "butterchurn"):
+        cfg = tiny_config(seeds_dir, **{"run.generations": 1, "fitness.player": player})
+        run = store.open(start_run(cfg, store, player))
+        assert run.status == "finished" and run.config["fitness"]["player"] == player
+        scores[player] = [i.score for i in run.load_generation(0)]
+    assert scores["milkdrop2"] != scores["butterchurn"]

@@ -79,7 +79,8 @@ def make_renderer(settings: EvalSettings):
     from renderer import Renderer
 
     f = settings.fitness
-    return Renderer(width=f.width, height=f.height, mesh=tuple(f.mesh), fps=f.fps, seed=f.render_seed)
+    return Renderer(width=f.width, height=f.height, mesh=tuple(f.mesh), fps=f.fps, seed=f.render_seed,
+                    player=f.player)
 
 
 def evaluate_preset(milk_text: str, settings: EvalSettings, renderer, analyzer, out_dir: Path | None = None) -> dict:

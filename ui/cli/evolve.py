@@ -150,6 +150,8 @@ def register(app: typer.Typer) -> None:
                                                  help="the taste model learned from votes in selection (default: on)"),
         prescreen: Optional[int] = typer.Option(None, "--prescreen",
                                                 help="breed N x the children, render the best by the taste model (1 = off)"),
+        player: Optional[str] = typer.Option(None, "--player",
+                                             help="judge candidates as milkdrop2 (default) or butterchurn renders them"),
     ) -> None:
         """Breed presets: evaluate, select, vary, for G generations; leaves runs/NAME."""
         overrides = {
@@ -158,7 +160,7 @@ def register(app: typer.Typer) -> None:
             "fitness.frames": frames, "fitness.width": size, "fitness.height": size, "run.mode": mode,
             "run.votes_needed": votes_needed, "run.vote_timeout_s": vote_timeout, "run.search": search,
             "ga.safe_ranges": str(safe_ranges.resolve()) if safe_ranges else None,
-            "predictor.enabled": predictor, "predictor.prescreen": prescreen,
+            "predictor.enabled": predictor, "predictor.prescreen": prescreen, "fitness.player": player,
         }
         if audio is not None and not audio.is_file():
             _fail(f"{audio}: no such audio file")
