@@ -120,6 +120,9 @@ class PresetEquations:
         self._shape_t = [dict.fromkeys(T_NAMES, 0.0) for _ in preset.shapes]
         self._initialised = False
         self._base = None  # _base_plan, made on first use
+        # MilkDrop 2 runs per-pixel code in a VM of its own: it sees the per-frame code's q1-q32
+        # and motion values, not its other variables. butterchurn copies them all in.
+        self.frame_vars_in_pixel_code = False
 
     def _compile(self, lines, section):
         try:
@@ -206,6 +209,8 @@ class PresetEquations:
         if self.pixel_block is None:
             return None
         vm = self.pixel_vm
+        if self.frame_vars_in_pixel_code:  # butterchurn (renderer.player): one namespace
+            vm.vars.update(self.frame_vm.vars)
         for name in INPUTS + Q_NAMES:
             vm.vars[name] = float(frame_vars.get(name, 0.0))
         x = np.asarray(x, dtype=np.float64)

@@ -26,7 +26,6 @@ renderers given the same preset, audio and seed produce the same bytes.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import time as _time
 from dataclasses import dataclass, field, replace
@@ -204,15 +203,14 @@ class Renderer:
         """Start ``preset`` from a black picture at frame 0. ``equations`` overrides the compiled
         equations (tests pass StaticEquations to exercise a stage without the EEL compiler)."""
         self._check_alive()
-        read_keys = getattr(preset, "set_keys", None)  # empty for a preset made in code: left alone
-        if self.player.motion_vectors_default_on and read_keys and "mv_a" not in read_keys:
-            preset = dataclasses.replace(preset, params={**preset.params, "mv_a": 1.0})  # renderer.player
         eq = equations if equations is not None else self._equations_cls(preset, seed=self.seed)
         # the audio spectrum is computed only for a custom wave that reads it (bSpectrum, a
         # preset setting no code can change); equations given by the caller may draw any wave
         self._needs_spectrum = equations is not None or _reads_spectrum(preset)
         self.preset = preset
         self.equations = eq
+        if self.player.frame_vars_in_pixel_code and hasattr(eq, "frame_vars_in_pixel_code"):
+            eq.frame_vars_in_pixel_code = True
         if self.player.frame_code_at_load and hasattr(eq, "run_load_frame"):
             eq.run_load_frame(self._load_inputs())
         self.frame = 0

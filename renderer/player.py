@@ -27,8 +27,9 @@ sources; MilkDrop 2 is the default everywhere.
 - ``float_colors``: custom shape and wave colours stay floats in butterchurn (clamped when
   written, after interpolating across a fan); MilkDrop 2 packs them into Direct3D colours, which
   wrap (1.2 comes out dark).
-- ``motion_vectors_default_on``: butterchurn ignores ``bMotionVectorsOn`` and gives a preset
-  without ``mv_a`` the value 1 (a grid of vectors); MilkDrop 2 uses ``bMotionVectorsOn ? 1 : 0``.
+- ``frame_vars_in_pixel_code``: butterchurn's per-pixel code starts from a copy of everything
+  the per-frame code left, its own variables included; MilkDrop 2 runs it in a VM of its own that
+  sees only q1-q32, the motion values and the inputs (presets written for it pass values in q).
 - ``frame_code_at_load``: butterchurn runs the init code and then the per-frame code once when it
   loads a preset (frame 0, time 0, bass/mid/treb 0, their averages 1) and keeps the variables
   that run leaves, so anything that accumulates (a phase, a counter) is one step ahead on frame
@@ -50,13 +51,13 @@ class Player:
     byte_waveform: bool = False
     butterchurn_levels: bool = False
     float_colors: bool = False
-    motion_vectors_default_on: bool = False
+    frame_vars_in_pixel_code: bool = False
 
 
 MILKDROP2 = Player("milkdrop2")
 BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True, motion_vector_widths=True,
                      frame_code_at_load=True, byte_waveform=True, butterchurn_levels=True,
-                     float_colors=True, motion_vectors_default_on=True)
+                     float_colors=True, frame_vars_in_pixel_code=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
 
 

@@ -293,17 +293,6 @@ def test_butterchurn_shape_colours_stay_floats(target, stage):
     assert abs(int(md2[64, 64, 0]) - 50) <= 1 and bc[64, 64, 0] == 255
 
 
-@pytest.mark.parametrize("player, vectors", [("milkdrop2", False), ("butterchurn", True)])
-def test_butterchurn_draws_motion_vectors_for_a_file_without_mv_a(player, vectors):
-    from renderer.milk.preset import parse_milk
-
-    text = "[preset00]\nfDecay=0\nfWaveAlpha=0\nbMotionVectorsOn=0\nnMotionVectorsX=12\nnMotionVectorsY=9\nmv_r=1\nmv_g=1\nmv_b=1\n"
-    with Renderer(64, 64, fps=60, seed=0, player=player) as r:
-        r.load(parse_milk(text))
-        frame = list(r.render(2))[-1]
-    assert (frame.max(axis=2) > 100).any() == vectors
-
-
 def test_runs_judge_candidates_as_the_configured_player(tmp_path, seeds_dir):
     # fitness.player reaches the renderer that scores candidates, is saved with the run (so a
     # resume renders the same pictures) and left out of checkpoints when it is the default
@@ -327,3 +316,20 @@ def test_runs_judge_candidates_as_the_configured_player(tmp_path, seeds_dir):
         assert run.status == "finished" and run.config["fitness"]["player"] == player
         scores[player] = [i.score for i in run.load_generation(0)]
     assert scores["milkdrop2"] != scores["butterchurn"]
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_butterchurn_per_pixel_code_sees_the_frame_codes_variables(shared):
+    from renderer.equations import PresetEquations
+    from renderer.milk.preset import parse_milk
+
+    preset = parse_milk("[preset00]\nper_frame_1=v = 0.25; q1 = 0.5;\nper_pixel_1=dx = v; dy = q1;\n")
+    eq = PresetEquations(preset)
+    eq.frame_vars_in_pixel_code = shared
+    fv = eq.begin_frame({"time": 1 / 60, "frame": 1.0, "fps": 60.0})
+    out = eq.per_pixel(fv, *(np.zeros(3) for _ in range(4)))
+    assert np.allclose(out["dy"], 0.5)                       # q1 reaches per-pixel code either way
+    assert np.allclose(out["dx"], 0.25 if shared else 0.0)   # v only in butterchurn
+    with Renderer(32, 32, fps=60, seed=0, player="butterchurn" if shared else "milkdrop2") as r:
+        r.load(preset)
+        assert r.equations.frame_vars_in_pixel_code is shared
