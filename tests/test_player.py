@@ -333,3 +333,24 @@ def test_butterchurn_per_pixel_code_sees_the_frame_codes_variables(shared):
     with Renderer(32, 32, fps=60, seed=0, player="butterchurn" if shared else "milkdrop2") as r:
         r.load(preset)
         assert r.equations.frame_vars_in_pixel_code is shared
+
+
+def test_sweep_and_sheet_render_as_the_chosen_player(tmp_path):
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from renderer.output.sweep import render_sweep
+    from ui.cli import app
+
+    preset = tmp_path / "p.milk"
+    preset.write_text("[preset00]\nfDecay=1\nzoom=0.8\nnWaveMode=0\nfWaveAlpha=1\nfWaveScale=2\n")
+    images = {p: next(render_sweep([preset], frames=8, size=(48, 48), workers=1, keep_frame=8, player=p))["image"]
+              for p in ("milkdrop2", "butterchurn")}
+    assert not np.array_equal(images["milkdrop2"], images["butterchurn"])
+    runner = CliRunner()
+    res = runner.invoke(app, ["sheet", str(preset), "--frame", "8", "--size", "48x48", "--workers", "1",
+                              "--player", "butterchurn", "-o", str(tmp_path / "s.png")])
+    assert res.exit_code == 0, res.output
+    assert Image.open(tmp_path / "s.png").size[0] >= 48
+    res = runner.invoke(app, ["sheet", str(preset), "--player", "winamp", "-o", str(tmp_path / "t.png")])
+    assert res.exit_code == 1 and "unknown player" in res.output

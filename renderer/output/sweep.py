@@ -23,6 +23,7 @@ from multiprocessing import connection as mp_connection
 from multiprocessing import get_context
 
 from renderer.output.health import HealthWatch
+from renderer.player import player_named
 
 STARTUP_TIMEOUT_S = 120.0
 MAX_START_FAILURES = 3
@@ -38,6 +39,7 @@ class SweepConfig:
     keep_frame: int | None = None  # 1-based frame returned as result["image"] (contact sheets)
     audio: str | None = None  # audio file; None = the renderer's default synthetic music
     textures_dir: tuple[str, ...] | None = None  # extra folders searched for shader user textures
+    player: str = "milkdrop2"  # whose picture (renderer.player)
 
 
 def error_result(path: str, message: str) -> dict:
@@ -96,7 +98,8 @@ def _renderer(cache: dict, config: SweepConfig):
 
         w, h = config.size
         cache["renderer"] = Renderer(width=w, height=h, mesh=config.mesh, fps=config.fps, seed=config.seed,
-                                     textures_dir=list(config.textures_dir) if config.textures_dir else None)
+                                     textures_dir=list(config.textures_dir) if config.textures_dir else None,
+                                     player=config.player)
     return cache["renderer"]
 
 
@@ -237,7 +240,7 @@ def _texture_dirs(textures_dir) -> tuple[str, ...] | None:
 def render_sweep(paths: Iterable, frames: int = 30, size: tuple[int, int] = (64, 64), workers: int = 2,
                  seed: int = 0, timeout_s: float = 60, *, fps: float = 60.0, mesh: tuple[int, int] = (48, 36),
                  keep_frame: int | None = None, audio: str | None = None, textures_dir=None,
-                 job: Callable | None = None) -> Iterator[dict]:
+                 job: Callable | None = None, player: str = "milkdrop2") -> Iterator[dict]:
     """Yield one result dict per path, in the order given.
 
     Each dict: ``file``, ``status`` ('rendered' | 'error'), ``error`` (message or None), ``black``,
@@ -248,6 +251,7 @@ def render_sweep(paths: Iterable, frames: int = 30, size: tuple[int, int] = (64,
     "fallback"}``), ``code_errors`` (EEL blocks that render empty: ``{"section", "line",
     "file_line", "col", "error"}``) and ``warnings`` (missing textures...); with ``keep_frame``
     also ``image``. ``textures_dir``: a folder or list of folders searched for user textures.
+    ``player``: render as "milkdrop2" (default) or "butterchurn" (renderer.player).
     ``job(path, config, cache)`` replaces the default per-file work (a picklable top-level
     function; tests use it to simulate crashes and hangs).
     """
@@ -258,7 +262,7 @@ def render_sweep(paths: Iterable, frames: int = 30, size: tuple[int, int] = (64,
         raise ValueError(f"frames must be at least 1, got {frames}")
     config = SweepConfig(frames=int(frames), size=(int(size[0]), int(size[1])), seed=int(seed), fps=float(fps),
                          mesh=(int(mesh[0]), int(mesh[1])), keep_frame=keep_frame, audio=audio,
-                         textures_dir=_texture_dirs(textures_dir))
+                         textures_dir=_texture_dirs(textures_dir), player=player_named(player).name)
     mp = get_context("spawn")
     pending = deque(enumerate(paths))
     done: dict[int, dict] = {}

@@ -189,6 +189,7 @@ def sheet(
     timeout: float = typer.Option(60.0, "--timeout", min=1.0, help="Seconds allowed per preset."),
     textures: Optional[List[Path]] = typer.Option(None, "--textures", exists=True, file_okay=False,
                                                   help="Extra folder of user textures (repeatable)."),
+    player: str = typer.Option("milkdrop2", "--player", help="Whose picture: milkdrop2 (default) or butterchurn."),
 ) -> None:
     """A contact sheet: one frame of each preset in a grid, names below."""
     from renderer.output.contact_sheet import Tile, save_contact_sheet
@@ -196,6 +197,13 @@ def sheet(
 
     err = Console(stderr=True, soft_wrap=True)  # paths stay whole, copyable
     w, h = parse_wh(size)
+    from renderer.player import player_named
+
+    try:
+        player_named(player)
+    except ValueError as exc:
+        err.print(f"[red]error[/] --player: {escape(str(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     missing = [p for p in inputs if not p.exists()]
     if missing:
         err.print(f"[red]error[/] {escape(str(missing[0]))}: no such file or folder")
@@ -215,7 +223,7 @@ def sheet(
         task = bar.add_task("rendering", total=len(files))
         for res in render_sweep(files, frames=frame, size=(w, h), workers=workers, seed=seed, timeout_s=timeout,
                                 keep_frame=frame, audio=None if audio is None else str(audio),
-                                textures_dir=_dirs(textures)):
+                                textures_dir=_dirs(textures), player=player):
             name = Path(res["file"]).stem
             if res["status"] == "rendered" and res.get("image") is not None:
                 tiles.append(Tile(name, res["image"]))
