@@ -142,6 +142,18 @@ class FrameTimings:
         self.frames = 0
 
 
+def _blacken_mip_levels(texture) -> None:
+    """Levels 1.. of a feedback texture set to opaque black, as its mipmaps are when built from a
+    cleared picture (without building them: that left the next frame's drawing unseen on llvmpipe)."""
+    w, h, level = texture.width, texture.height, 1
+    while w > 1 or h > 1:
+        w, h = max(1, w // 2), max(1, h // 2)
+        black = np.zeros((h, w, 4), np.uint8)
+        black[..., 3] = 255
+        texture.write(black.tobytes(), level=level)
+        level += 1
+
+
 class Renderer:
     """Renders presets into HxWx3 uint8 frames (row 0 = top) through one shared GL context."""
 
@@ -186,6 +198,7 @@ class Renderer:
         self._needs_spectrum = True
         self._analyzer_is_ours = False
         self._levels_wrapper = None  # ButterchurnLevels around the last analyzer, for that player
+        self._mipmaps_built = False  # the feedback textures have mip levels (butterchurn player)
         self.timings = FrameTimings()
         self.profile = False  # True: ctx.finish() before readback so GL and readback time split
         self.preset = None
@@ -219,10 +232,14 @@ class Renderer:
         report = LoadReport(errors=[str(e) for e in getattr(eq, "errors", [])])
         self.report = report
         with current(self.ctx):
-            for _, fbo in self._targets:
+            for tex, fbo in self._targets:
                 fbo.clear(0.0, 0.0, 0.0, 1.0)
+                if self._mipmaps_built:  # butterchurn's blur reads them: none left from the last preset
+                    _blacken_mip_levels(tex)
             self._release_shaders()
             self.shaders = self._load_shaders(preset, report)
+            if self.shaders is not None:
+                self.shaders.butterchurn_blur = self.player.mipmapped_feedback
         return report
 
     def seed_feedback(self, image: np.ndarray) -> None:
@@ -454,6 +471,7 @@ class Renderer:
         mipmapped = self.player.mipmapped_feedback
         if mipmapped:  # butterchurn samples last frame trilinearly (renderer.player)
             src_tex.build_mipmaps()
+            self._mipmaps_built = True
             src_tex.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         dst_fbo.use()
         if sh is None or sh.warp is None or not self._shader_pass(

@@ -10,7 +10,10 @@ sources; MilkDrop 2 is the default everywhere.
 - ``mipmapped_feedback``: butterchurn regenerates mipmaps of the previous frame every frame and
   samples it trilinearly (warp, textured shapes, shader ``sampler_main``), so wherever the warp
   shrinks the picture it is averaged and dimmed. MilkDrop 2 creates its feedback textures with
-  one level (plugin.cpp: CreateTexture(..., 1, ...)), so it never blurs that way.
+  one level (plugin.cpp: CreateTexture(..., 1, ...)), so it never blurs that way. Its blur
+  pyramid (renderer.shaders.blur) has other sizes (1/2, 1/4, 1/8, 1/16 of the picture) and reads
+  through mipmaps too; the first pass reads the new picture's, which were built when that texture
+  was last frame's source, so blur1 shows the picture two frames back.
 - ``feedback_alpha``: butterchurn's feedback texture is RGBA and alpha-blended drawing leaves
   alpha below 1 there; a textured shape multiplies by that texel alpha. MilkDrop 2's is
   X8R8G8B8: alpha always reads as 1.

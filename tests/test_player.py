@@ -354,3 +354,46 @@ def test_sweep_and_sheet_render_as_the_chosen_player(tmp_path):
     assert Image.open(tmp_path / "s.png").size[0] >= 48
     res = runner.invoke(app, ["sheet", str(preset), "--player", "winamp", "-o", str(tmp_path / "t.png")])
     assert res.exit_code == 1 and "unknown player" in res.output
+
+
+def test_butterchurn_blur_sizes_and_its_two_frame_old_source():
+    # butterchurn's blur1 reads the main picture through mipmaps built when that texture was
+    # last frame's source, so it shows the picture two frames back: a picture seeded before frame
+    # 1 reaches GetBlur1 on frame 2 there, on frame 1 in MilkDrop 2
+    from renderer.shaders.blur import blur_sizes, butterchurn_blur_sizes
+    from test_render_shaders import body, milk
+
+    assert butterchurn_blur_sizes(256, 256) == [((128, 128), (64, 64)), ((32, 32), (32, 32)), ((16, 16), (16, 16))]
+    assert blur_sizes(256, 256)[0] == ((128, 256), (128, 128))
+    from renderer.milk.preset import parse_milk
+
+    text = milk(body("ret = tex2D(sampler_main, uv).xyz;"), body("ret = GetBlur1(uv);"))
+    seed = np.full((64, 64, 3), 200, np.uint8)
+    means = {}
+    for player in ("milkdrop2", "butterchurn"):
+        with Renderer(64, 64, fps=60, seed=0, player=player) as r:
+            r.load(parse_milk(text))
+            r.seed_feedback(seed)
+            means[player] = [float(f.mean()) for f in r.render(2)]
+    assert means["milkdrop2"][0] > 100
+    assert means["butterchurn"][0] < 5 and means["butterchurn"][1] > 100
+
+
+def test_butterchurn_player_renders_a_preset_the_same_after_another():
+    # the stale mip levels butterchurn's blur reads start black at every load, so a renderer
+    # reused across presets (a sweep, a GA) gives the frames a fresh one gives
+    from renderer.milk.preset import parse_milk
+    from test_render_shaders import body, milk
+
+    blurred = parse_milk(milk(body("ret = tex2D(sampler_main, uv).xyz*0.9;"), body("ret = GetBlur1(uv) + GetBlur2(uv);"),
+                              nWaveMode=0, fWaveAlpha=1.0, fWaveScale=2.0))
+    other = parse_milk("[preset00]\nfDecay=1\nzoom=0.9\nnWaveMode=2\nfWaveAlpha=1\nob_size=0.2\nob_a=1\nob_r=1\n")
+    with Renderer(64, 64, fps=60, seed=0, player="butterchurn") as r:
+        r.load(blurred)
+        fresh = np.stack(list(r.render(4)))
+    with Renderer(64, 64, fps=60, seed=0, player="butterchurn") as r:
+        r.load(other)
+        list(r.render(5))
+        r.load(blurred)
+        again = np.stack(list(r.render(4)))
+    assert fresh.mean() > 1 and np.array_equal(fresh, again)

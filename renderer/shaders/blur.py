@@ -82,6 +82,17 @@ def _scale_bias(r: BlurRange, level: int) -> tuple[float, float]:
     return s, -t_min * s
 
 
+def butterchurn_blur_sizes(width: int, height: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """butterchurn's (horizontal-pass size, final size) per level: fixed ratios of the picture
+    (1/2 then 1/4, 1/8, 1/16), x rounded to a multiple of 16, y to one of 4, at least 16."""
+    def size(ratio: float) -> tuple[int, int]:
+        x = max(width * ratio, 16)
+        y = max(height * ratio, 16)
+        return int((x + 3) // 16 * 16), int((y + 3) // 4 * 4)
+
+    return [(size(0.5), size(0.25)), (size(0.125), size(0.125)), (size(0.0625), size(0.0625))]
+
+
 def blur_sizes(width: int, height: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """(horizontal-pass size, final size) per level."""
     out = []
@@ -97,10 +108,14 @@ def blur_sizes(width: int, height: int) -> list[tuple[tuple[int, int], tuple[int
 class BlurPyramid:
     """Owns the blur textures for one frame size; `update` recomputes levels 1..n."""
 
-    def __init__(self, ctx, size: tuple[int, int], programs):
+    def __init__(self, ctx, size: tuple[int, int], programs, butterchurn: bool = False):
+        """``butterchurn``: its sizes, and every pass reads its source through mipmaps (the first
+        through the main picture's, which date from when it was last frame's source: blur1 then
+        shows the picture two frames back, as in butterchurn; renderer.player)."""
         import moderngl
         self.ctx = ctx
         self.size = size
+        self.butterchurn = butterchurn
         self.h_prog = programs.get(VERTEX, H_FRAG)
         self.v_prog = programs.get(VERTEX, V_FRAG)
         quad = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4")
@@ -113,7 +128,7 @@ class BlurPyramid:
 
         self.v_vao = ctx.vertex_array(self.v_prog, [(self.vbo, "2f", "in_pos")])
         self.levels = []
-        for hsize, vsize in blur_sizes(*size):
+        for hsize, vsize in (butterchurn_blur_sizes if butterchurn else blur_sizes)(*size):
             ht = ctx.texture(hsize, 4)
             vt = ctx.texture(vsize, 4)
             for t in (ht, vt):
@@ -138,6 +153,8 @@ class BlurPyramid:
         b1ed = float(params.get("b1ed", 0.25))
         src = source
         self.ctx.disable(moderngl.BLEND)
+        self.sampler.filter = ((moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR) if self.butterchurn
+                               else (moderngl.LINEAR, moderngl.LINEAR))
         self.sampler.use(0)
         for level in range(n_levels):
             ht, hfb, vt, vfb = self.levels[level]
@@ -150,6 +167,8 @@ class BlurPyramid:
             p["scale"], p["bias"] = scale, bias
             p["ws"], p["ds"], p["wdiv"] = self.ws, self.ds, self.wdiv_h
             self.h_vao.render(moderngl.TRIANGLE_STRIP)
+            if self.butterchurn:
+                self._mipmaps(ht)
             vfb.use()
             ht.use(0)
             q = self.v_prog
@@ -159,6 +178,8 @@ class BlurPyramid:
             ed = b1ed if level == 0 else 0.0
             q["ed1"], q["ed2"] = 1.0 - ed, ed
             self.v_vao.render(moderngl.TRIANGLE_STRIP)
+            if self.butterchurn:
+                self._mipmaps(vt)
             src = vt
         self.ctx.clear_samplers(0, 1)
         if prev_fbo is not None and not any(prev_fbo in (lv[1], lv[3]) for lv in self.levels):
@@ -167,6 +188,13 @@ class BlurPyramid:
             except AttributeError:   # the caller's FBO was released meanwhile
                 pass
         return rng
+
+    @staticmethod
+    def _mipmaps(texture) -> None:
+        """Fresh mipmaps for the next pass's (trilinear) read; shaders still sample level 0."""
+        import moderngl
+        texture.build_mipmaps()
+        texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
 
     def release(self):
         for ht, hfb, vt, vfb in self.levels:

@@ -251,6 +251,7 @@ class ShaderStages:
         self.warp: WarpShaderPass | None = None
         self.comp: CompShaderPass | None = None
         self.blur_level = 0
+        self.butterchurn_blur = False   # blur as butterchurn does (renderer.player); set by the renderer
         self._programs: dict[str, object] = {}     # stage -> program acquired from the cache
         self._released = False
         params = getattr(preset, "params", {}) or {}
@@ -324,7 +325,8 @@ class ShaderStages:
         if self.res.blur is None or self.res.blur.size != main_texture.size:
             if self.res.blur is not None:
                 self.res.blur.release()
-            self.res.blur = BlurPyramid(self.ctx, main_texture.size, program_cache(self.ctx))
+            self.res.blur = BlurPyramid(self.ctx, main_texture.size, program_cache(self.ctx),
+                                        butterchurn=self.butterchurn_blur)
         self.res.blur_range = self.res.blur.update(main_texture, self.blur_level, params)
 
     def release(self):
