@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +22,9 @@ def _pooled(x: np.ndarray, n: int, how=np.maximum) -> np.ndarray:
 
 
 def song_figure_png(a: SongAnalysis, width: float = 14.0) -> bytes:
-    import matplotlib
+    from evo.figures import png_bytes, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(width, 5.2), sharex=True, height_ratios=(1.2, 1.0))
     n = 2000
@@ -57,7 +55,4 @@ def song_figure_png(a: SongAnalysis, width: float = 14.0) -> bytes:
     ax2.set_xlabel("seconds")
     ax2.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=90)

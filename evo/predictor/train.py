@@ -95,12 +95,9 @@ def reliability(model: TasteModel, bins: int = 5) -> list[tuple[float, float, in
 
 
 def reliability_png(points: list[tuple[float, float, int]], title: str) -> bytes:
-    import io
+    from evo.figures import png_bytes, pyplot
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], color="#999", linewidth=1, linestyle="--", label="calibrated")
@@ -116,7 +113,4 @@ def reliability_png(points: list[tuple[float, float, int]], title: str) -> bytes
     ax.set_title(title, fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=100)
