@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from renderer.player import MILKDROP2
+
 #: ``.milk`` base key -> per-frame variable name (MilkDrop's var_pf_* / butterchurn baseVals).
 #: Keys not listed here keep their own name (zoom, rot, cx, ob_size, b1n, ...).
 MILK_TO_VAR: dict[str, str] = {
@@ -84,7 +86,7 @@ class FrameState:
     prev_texture: Any  # moderngl.Texture: last frame's feedback image
     aspect_x: float
     aspect_y: float
-    player: Any = None  # renderer.player.Player whose picture is reproduced; None: MilkDrop 2
+    player: Any = MILKDROP2  # renderer.player.Player whose picture is reproduced
 
 
 class StaticEquations:

@@ -39,7 +39,6 @@ from renderer.frame_state import FrameState, StaticEquations, aspect_factors
 from renderer.gl_context import current, get_context, rgba8_target  # noqa: F401 (current: re-exported)
 from renderer.stages.motion_vectors import MotionVectors
 from renderer.shaders.passes import ShaderStages
-from renderer.audio.analysis import BYTE_WAVE_SAMPLES
 from renderer.player import player_named
 from renderer.stages.warp_mesh import WarpMesh
 
@@ -277,9 +276,6 @@ class Renderer:
         for i in range(int(n_frames)):
             self.frame += 1
             af = self._audio_frame(analyzer, self.frame)
-            if (self.player.byte_waveform and hasattr(analyzer, "byte_waveform")
-                    and np.shape(af.waveform)[-1] != BYTE_WAVE_SAMPLES):  # ButterchurnLevels made it already
-                af = replace(af, waveform=analyzer.byte_waveform(self.frame))
             read = keep is None or i in keep
             with current(self.ctx):
                 probed = probe is not None and not read and i in probe
@@ -384,12 +380,12 @@ class Renderer:
 
         self._analyzer_is_ours = type(analyzer) is AudioAnalyzer
         if self.player.butterchurn_levels and self._analyzer_is_ours:
-            # butterchurn's own analysis of the same music (renderer.player); one per analyzer
+            # butterchurn's own analysis of the same music (renderer.player); one per analyzer,
+            # and like ours it can leave the spectrum out
             if self._levels_wrapper is None or self._levels_wrapper.analyzer is not analyzer:
                 from renderer.audio.butterchurn_levels import ButterchurnLevels
 
                 self._levels_wrapper = ButterchurnLevels(analyzer)
-            self._analyzer_is_ours = False
             return self._levels_wrapper
         return analyzer
 
@@ -423,6 +419,8 @@ class Renderer:
                 af = analyzer.frame(k, spectrum=self._needs_spectrum)
             else:
                 af = analyzer.frame(k)
+            if self.player.byte_waveform and hasattr(analyzer, "byte_waveform"):  # renderer.player
+                af = replace(af, waveform=analyzer.byte_waveform(k))
             for name in ("waveform", "spectrum"):
                 arr = getattr(af, name, None)
                 if isinstance(arr, np.ndarray):

@@ -26,7 +26,7 @@ sources; MilkDrop 2 is the default everywhere.
   custom waves take up to 512.
 - ``butterchurn_levels``: bass/mid/treb and their averages from butterchurn's analysis of the
   music (renderer.audio.butterchurn_levels), not MilkDrop 2's; levels given with
-  ``--audio-levels`` still win.
+  ``--audio-levels`` still win. Custom waves that draw the spectrum still get MilkDrop 2's.
 - ``float_colors``: custom shape and wave colours stay floats in butterchurn (clamped when
   written, after interpolating across a fan); MilkDrop 2 packs them into Direct3D colours, which
   wrap (1.2 comes out dark).
@@ -62,6 +62,11 @@ BUTTERCHURN = Player("butterchurn", mipmapped_feedback=True, feedback_alpha=True
                      frame_code_at_load=True, byte_waveform=True, butterchurn_levels=True,
                      float_colors=True, frame_vars_in_pixel_code=True)
 PLAYERS = {p.name: p for p in (MILKDROP2, BUTTERCHURN)}
+
+
+def player_of(state) -> Player:
+    """The player a stage draws for: ``state.player``, MilkDrop 2 when a state has none."""
+    return getattr(state, "player", None) or MILKDROP2
 
 
 def player_named(name: "str | Player") -> Player:

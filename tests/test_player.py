@@ -21,7 +21,7 @@ from test_render_shapes import shape, stage, target  # noqa: F401 (stage and tar
 W = H = 128
 
 
-def draw(target, stage, instances, prev=None, player=None):
+def draw(target, stage, instances, prev=None, player=MILKDROP2):
     target.clear((0, 0, 0, 1))
     state = frame_state(target, {"wrap": 1}, FakeEquations(shapes={0: instances}), prev_texture=prev)
     state.player = player

@@ -31,7 +31,8 @@ def butterchurn_band_sums(window: np.ndarray) -> np.ndarray:
 
 
 class ButterchurnLevels:
-    """An analyzer whose frames carry butterchurn's levels and its 512-sample waveform.
+    """An analyzer whose frames carry butterchurn's levels (the waveform is swapped for
+    ``byte_waveform`` by the renderer, for levels given in a file too).
 
     Wraps one of ours (which holds the music); Renderer.render accepts it like an AudioAnalyzer.
     Levels are computed in order from frame 1, in chunks, and kept (6 floats a frame)."""
@@ -44,12 +45,11 @@ class ButterchurnLevels:
         fps = min(max(self.fps, 15.0), 144.0)   # butterchurn clamps the fps it adjusts rates to
         self._rates = tuple(r ** (30.0 / fps) for r in (0.2, 0.5, 0.9, 0.992))
 
-    def frame(self, k: int) -> AudioFrame:
-        base = self.analyzer.frame(k)
+    def frame(self, k: int, spectrum: bool = True) -> AudioFrame:
+        base = self.analyzer.frame(k, spectrum=spectrum)
         lv = self.levels(int(k))[int(k) - 1]
         return replace(base, bass=float(lv[0]), mid=float(lv[1]), treb=float(lv[2]),
-                       bass_att=float(lv[3]), mid_att=float(lv[4]), treb_att=float(lv[5]),
-                       waveform=self.byte_waveform(k))
+                       bass_att=float(lv[3]), mid_att=float(lv[4]), treb_att=float(lv[5]))
 
     def byte_waveform(self, k: int) -> np.ndarray:
         return self.analyzer.byte_waveform(k)

@@ -26,6 +26,7 @@ import math
 import moderngl
 import numpy as np
 
+from renderer.player import MILKDROP2, player_of
 from renderer.stages.waveform import set_blend, thick_offsets, vertex_color
 
 N_SHAPES = 4
@@ -151,7 +152,7 @@ def _corners(sides: np.ndarray) -> _Corners:
     return c
 
 
-def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = True, player=None):
+def shape_geometry(t: dict[str, np.ndarray], aspect_y: float = 1.0, uv: bool = True, player=MILKDROP2):
     """Triangle-list fill vertices (x, y, r, g, b, a, u, v), per-instance fill counts, border strips.
 
     Returns ``fill`` (sum(3*sides), 8) float32, ``fill_counts`` (n,), ``border`` (sum(sides+1), 6)
@@ -245,12 +246,12 @@ class CustomShapeStage:
 
     def _set_player(self, player, sampler) -> None:
         """Texel alpha and mipmapped sampling for butterchurn (renderer.player); set on change only."""
-        alpha = 1.0 if player is not None and player.feedback_alpha else 0.0
+        alpha = 1.0 if player.feedback_alpha else 0.0
         if self._texel_alpha != alpha:
             self._texel_alpha = alpha
             self.program["u_texel_alpha"].value = alpha
-        mip = player is not None and player.mipmapped_feedback
-        filt = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR) if mip else (moderngl.LINEAR, moderngl.LINEAR)
+        filt = ((moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR) if player.mipmapped_feedback
+                else (moderngl.LINEAR, moderngl.LINEAR))
         if sampler.filter != filt:
             sampler.filter = filt
 
@@ -296,7 +297,7 @@ class CustomShapeStage:
     def draw_table(self, state, t: dict[str, np.ndarray]) -> None:
         """Draw the instances of one shape (``instance_table``'s columns), in order."""
         textured = (np.abs(t["textured"]) >= 1).tolist()
-        player = getattr(state, "player", None)
+        player = player_of(state)
         fill, fill_counts, border, border_counts = shape_geometry(
             t, float(getattr(state, "aspect_y", 1.0)), uv=any(textured), player=player)
         has_border = vertex_color(t["border_a"], player) > 0.0

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from renderer.audio.analysis import BYTE_WAVE_SAMPLES
+from renderer.player import player_of
 from renderer.stages.waveform import LineBatch, set_blend, smooth_wave, thick_offsets, vertex_color
 
 N_WAVES = 4
@@ -135,9 +136,9 @@ class CustomWaveStage:
         if base is not None and not base.get("enabled", 1):
             return None
         settings = {name: wave_setting(frame, base, name) for name in _NAMES}
-        player = getattr(state, "player", None)
+        player = player_of(state)
         values = wave_samples(state.audio, settings, base_wave_scale(state),
-                              BYTE_WAVE_SAMPLES if player is not None and player.byte_waveform else MAX_WAVE_SAMPLES)
+                              BYTE_WAVE_SAMPLES if player.byte_waveform else MAX_WAVE_SAMPLES)
         if values is None:
             return None
         v1, v2 = values

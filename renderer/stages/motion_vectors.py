@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 from renderer.frame_state import frame_number
+from renderer.player import player_of
 
 MAX_X, MAX_Y = 64, 48
 
@@ -143,9 +144,8 @@ class MotionVectors:
         a = _num(fv, "mv_a", 0.0)
         if a <= 0.001 or uv_md is None:
             return
-        player = getattr(state, "player", None)
         lines = motion_lines(fv, uv_md, meshx, meshy, state.width, state.height,
-                             butterchurn=player is not None and player.motion_vector_widths)
+                             butterchurn=player_of(state).motion_vector_widths)
         if len(lines) == 0:
             return
         clip = np.empty((len(lines) * 2, 2), "f4")

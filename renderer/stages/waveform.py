@@ -20,6 +20,7 @@ import moderngl
 import numpy as np
 from scipy.signal import lfilter
 
+from renderer.player import MILKDROP2, player_of
 from renderer.stages.wave_maths import line_edges, line_mode_strips, momentum, normalized_mystery
 from renderer.stages.waveform_butterchurn import butterchurn_wave_vertices
 
@@ -62,11 +63,11 @@ def milkdrop_color(values) -> np.ndarray:
     return (np.trunc(v).astype(np.int64) & 0xFF).astype(np.float32) / np.float32(255.0)
 
 
-def vertex_color(values, player=None) -> np.ndarray:
+def vertex_color(values, player=MILKDROP2) -> np.ndarray:
     """Shape and custom-wave colours as ``player`` hands them to the GPU: Direct3D's wrapped bytes
     (milkdrop_color; MilkDrop 2, the default), or butterchurn's plain floats, which interpolate
     unclamped across a fan and are clamped only when written (renderer.player)."""
-    if player is not None and player.float_colors:
+    if player.float_colors:
         v = np.asarray(values, dtype=np.float64)
         return np.nan_to_num(v, nan=0.0, posinf=1e6, neginf=-1e6).astype(np.float32)
     return milkdrop_color(values)
@@ -310,9 +311,7 @@ class WaveformStage:
         scale = _var(v, "wave_scale", 1.0)
         smoothing = _var(v, "wave_smoothing", 0.75)
         left, right = scale_and_smooth(wave, scale, smoothing)  # both channels in one filter call
-        player = getattr(state, "player", None)
-        vertices_of = (butterchurn_wave_vertices if player is not None and player.byte_waveform
-                       else wave_vertices)
+        vertices_of = butterchurn_wave_vertices if player_of(state).byte_waveform else wave_vertices
         strips = vertices_of(
             mode, left, right,
             time=float(state.time), mystery=_var(v, "wave_mystery", 0.0),
